@@ -1,0 +1,135 @@
+"""Slack message (Block Kit + plain-text fallback) for an incident notification.
+
+Everything that came from the public (mention text, author names, URLs) is escaped so that a post
+cannot ping `<!channel>` or forge a link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+LEVEL_ICON = [(9, "🚨"), (7, "🔴"), (5, "🟠"), (3, "🟡"), (0, "🔵")]
+KIND_PREFIX = {"first": "", "escalated": "Escalated: ", "repeat": "Still firing: ",
+               "resolved": "Resolved: "}
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _link(url: str, label: str) -> str:
+    if not url.startswith(("http://", "https://")):
+        return escape(label)
+    return f"<{escape(url).replace('|', '%7C')}|{escape(label).replace('|', '/')}>"
+
+
+@dataclass
+class Example:
+    text: str
+    author: str
+    reach: int
+    source: str
+    url: str
+    created_at: datetime
+
+
+@dataclass
+class Playbook:
+    name: str
+    url: str
+    owner: str
+    holding_statement: str
+
+
+@dataclass
+class AlertView:
+    incident_id: int
+    kind: str                      # first | escalated | repeat | resolved
+    level: int
+    title: str                     # brand · product · topic
+    rule: str
+    what: str                      # e.g. "7 distinct authors reported it in 2h"
+    observed: float
+    expected: float
+    previous: float | None
+    window: str
+    opened_at: datetime
+    first_seen: datetime | None = None
+    sources: dict[str, float] = field(default_factory=dict)   # source -> share
+    examples: list[Example] = field(default_factory=list)
+    playbook: Playbook | None = None
+    incident_url: str | None = None
+
+
+def level_icon(level: int) -> str:
+    return next(icon for floor, icon in LEVEL_ICON if level >= floor)
+
+
+def growth_line(v: AlertView) -> str:
+    parts = [f"*{v.what}*"]
+    if v.expected:
+        parts.append(f"expected {v.expected:g} (×{v.observed / v.expected:.1f})")
+    if v.previous is not None:
+        parts.append(f"{v.previous:g} in the {v.window} before")
+    if v.first_seen:
+        parts.append(f"first seen {v.first_seen:%a %H:%M} UTC")
+    return " · ".join(parts)
+
+
+def build_message(v: AlertView) -> dict:
+    """Returns {"text": fallback, "blocks": [...]} for chat.postMessage."""
+    prefix = KIND_PREFIX.get(v.kind, "")
+    header = f"{level_icon(v.level)} SEV {v.level} · {prefix}{v.title}"[:150]
+    text = f"{prefix}SEV {v.level} {v.title}: {v.what}"
+    if v.playbook:
+        text += f" · playbook {v.playbook.url}"
+    blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": header}}]
+    if v.kind == "resolved":
+        blocks.append(_section(f"Quiet again. Peak: {escape(v.what)}"))
+    else:
+        blocks.append(_section(growth_line(v)))
+        if v.sources:
+            share = ", ".join(f"{escape(s)} {p:.0%}" for s, p in
+                              sorted(v.sources.items(), key=lambda kv: -kv[1])[:5])
+            blocks.append({"type": "context", "elements": [
+                {"type": "mrkdwn", "text": f"Sources: {share}"}]})
+        if v.examples:
+            lines = []
+            for e in v.examples[:5]:
+                quote = escape(e.text.replace("\n", " "))
+                quote = quote if len(quote) <= 280 else quote[:277] + "…"
+                who = f"{escape(e.author)} ({e.reach:,} followers)" if e.reach else escape(e.author)
+                lines.append(f"> {quote}\n— {who} · {escape(e.source)} · {_link(e.url, 'open')}")
+            blocks.append(_section("*Examples*\n" + "\n".join(lines)))
+        if v.playbook:
+            p = v.playbook
+            blocks.append(_section(
+                f"*Playbook:* {_link(p.url, p.name)} · *Owner:* {escape(p.owner)}\n"
+                f"*Holding statement:* {escape(p.holding_statement)}"))
+    ctx = f"Rule `{escape(v.rule)}` · incident #{v.incident_id} · opened {v.opened_at:%a %H:%M} UTC"
+    if v.incident_url:
+        ctx += f" · {_link(v.incident_url, 'open in the queue')}"
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": ctx}]})
+    return {"text": text, "blocks": blocks}
+
+
+def _section(mrkdwn: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn[:3000]}}
+
+
+def render_console(message: dict) -> str:
+    """The Block Kit message as plain text, for the console notifier."""
+    out = []
+    for b in message.get("blocks", []):
+        if b["type"] in ("header", "section"):
+            out.append(b["text"]["text"])
+        elif b["type"] == "context":
+            out.extend(e["text"] for e in b["elements"])
+    return _unslack("\n".join(out))
+
+
+def _unslack(text: str) -> str:
+    import re
+    text = re.sub(r"<([^|>]+)\|([^>]+)>", r"\2 (\1)", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -1,0 +1,36 @@
+"""Word tokenisation shared by keyword matching here and the query language in `listener`."""
+
+from __future__ import annotations
+
+import re
+
+TOKEN = re.compile(r"[#@]?\w+(?:'\w+)*")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase words; #hashtags and @handles keep their sign; curly apostrophes are folded."""
+    return TOKEN.findall(text.lower().replace("’", "'"))
+
+
+def bare(token: str) -> str:
+    return token[1:] if token[:1] in "#@" else token
+
+
+def find_keyword(tokens: list[str], keyword: str) -> bool:
+    """A keyword is a word or a phrase; a trailing * makes its last word a prefix."""
+    wildcard = keyword.endswith("*")
+    words = tokenize(keyword.rstrip("*"))
+    if not words:
+        return False
+    n = len(words)
+    for i in range(len(tokens) - n + 1):
+        ok = True
+        for k, w in enumerate(words):
+            tok = bare(tokens[i + k]) if w[:1] not in "#@" else tokens[i + k]
+            last = k == n - 1
+            if not (tok == w or (last and wildcard and tok.startswith(w))):
+                ok = False
+                break
+        if ok:
+            return True
+    return False

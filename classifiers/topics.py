@@ -1,0 +1,43 @@
+"""Topics from the config: keywords for precision, embedding similarity for recall.
+
+A text belongs to a topic when it contains one of the topic's keywords (score 1.0), or when its
+embedding is at least `similarity` close (cosine) to the topic's description or one of its
+examples (score = that similarity). Multi-label: a text may belong to several topics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from classifiers.base import TopicHit, TopicSpec
+from classifiers.text import find_keyword, tokenize
+
+
+class TopicMatcher:
+    def __init__(self, topics: Sequence[TopicSpec], embed) -> None:
+        """`embed(texts) -> np.ndarray` of L2-normalised rows."""
+        self.topics = list(topics)
+        self._refs: list[tuple[np.ndarray, list[str]]] = []
+        for t in self.topics:
+            refs = [t.description, *t.examples]
+            self._refs.append((embed(refs), refs))
+
+    def match(self, texts: Sequence[str], embeddings: np.ndarray) -> list[dict[str, TopicHit]]:
+        out: list[dict[str, TopicHit]] = [{} for _ in texts]
+        token_lists = [tokenize(t) for t in texts]
+        for topic, (ref_emb, refs) in zip(self.topics, self._refs):
+            sims = embeddings @ ref_emb.T  # (n_texts, n_refs)
+            best = sims.argmax(axis=1)
+            for i, tokens in enumerate(token_lists):
+                kw = next((k for k in topic.keywords if find_keyword(tokens, k)), None)
+                sim = float(sims[i, best[i]])
+                if kw is not None:
+                    out[i][topic.name] = TopicHit(1.0, f'keyword "{kw}"')
+                elif sim >= topic.similarity:
+                    ref = refs[best[i]]
+                    what = "description" if best[i] == 0 else "example"
+                    out[i][topic.name] = TopicHit(round(sim, 4),
+                                                  f'similar to {what} "{ref[:80]}" ({sim:.2f})')
+        return out

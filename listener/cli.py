@@ -1,0 +1,269 @@
+"""The `listener` command. The only module that prints for the user and exits."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from listener.config import Config, load_config_file
+from listener.errors import ConfigError, ListenerError
+
+SHARED_SENTIMENT = Path("../shared/data/sentiment")
+
+
+class Ctx:
+    def __init__(self, config_path: Path, database_url: str | None, verbose: int) -> None:
+        self.config_path = config_path
+        self.database_url = database_url
+        self.verbose = verbose
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config_file(self.config_path)
+        return self._config
+
+    @property
+    def config_dir(self) -> Path:
+        return self.config_path.resolve().parent
+
+    def engine(self):
+        from listener.daemon import build_engine
+        return build_engine(self.config, self.config_dir, self.database_url)
+
+
+def _fail(exc: Exception, code: int) -> None:
+    click.echo(str(exc), err=True)
+    sys.exit(code)
+
+
+class Group(click.Group):
+    """Turns the listener's errors into messages and exit codes (2 for config errors)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            _fail(exc, 2)
+        except ListenerError as exc:
+            _fail(f"error: {exc}", 1)
+
+
+@click.group(cls=Group)
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default="config.yaml",
+              show_default=True, help="the config file")
+@click.option("--database-url", envvar="LISTENER_DATABASE_URL",
+              help="SQLAlchemy URL of the store (overrides the config)")
+@click.option("-v", "--verbose", count=True, help="more log output (-vv for debug)")
+@click.pass_context
+def main(ctx, config_path: Path, database_url: str | None, verbose: int) -> None:
+    """Social listening and crisis detection: collect, classify, detect, alert."""
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("apscheduler", "httpx", "urllib3", "transformers"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    ctx.obj = Ctx(config_path, database_url, verbose)
+
+
+@main.group()
+def config() -> None:
+    """Check the config."""
+
+
+@config.command("check")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.pass_obj
+def config_check(obj: Ctx, path: Path | None) -> None:
+    """Validate PATH (default: --config). Exit 0 when valid, 2 with the problems when not."""
+    path = path or obj.config_path
+    cfg = load_config_file(path)
+    click.echo(f"{path}: OK ({len(cfg.brands)} brand(s), {len(cfg.enabled_sources())} "
+               f"source(s), {len(cfg.topics)} topic(s), {len(cfg.alerts.rules)} rule(s))")
+
+
+@main.command()
+@click.pass_obj
+def run(obj: Ctx) -> None:
+    """Run the daemon until SIGINT or SIGTERM."""
+    from listener.daemon import build_daemon
+    if obj.verbose == 0:
+        logging.getLogger().setLevel(logging.INFO)
+    daemon = build_daemon(obj.config, obj.config_dir, engine=obj.engine())
+    daemon.run()
+
+
+@main.command()
+@click.option("--once", is_flag=True, required=True, help="poll each source once and exit")
+@click.option("--source", "only", help="only this source")
+@click.pass_obj
+def collect(obj: Ctx, once: bool, only: str | None) -> None:
+    """Fetch new mentions from the sources and store those that match a brand."""
+    from listener import pipeline
+    from listener.daemon import build_sources
+    cfg = obj.config
+    enabled = cfg.enabled_sources()
+    if only and only not in enabled:
+        raise ListenerError(f"source {only!r} is not configured; configured: {', '.join(enabled)}")
+    end_of_time = datetime.max.replace(tzinfo=timezone.utc)
+    sources = build_sources(cfg, obj.config_dir, clock=lambda: end_of_time)  # replay: read it all
+    engine = obj.engine()
+    for name, source in sources.items():
+        if only and name != only:
+            continue
+        r = pipeline.collect(engine, config=cfg, name=name, source=source,
+                             now=datetime.now(timezone.utc))
+        click.echo(f"{name}: fetched {r.fetched}, stored {r.stored}, duplicates {r.duplicates}, "
+                   f"not matching any brand {r.dropped}, malformed {r.malformed}"
+                   + (f", error: {r.error}" if r.error else ""))
+
+
+@main.command()
+@click.pass_obj
+def classify(obj: Ctx) -> None:
+    """Label every unclassified mention (sentiment, topics)."""
+    from listener import pipeline
+    from listener.daemon import build_classifier
+    engine = obj.engine()
+    n = pipeline.classify(engine, classifier=build_classifier(obj.config),
+                          batch_size=obj.config.classifier.batch_size, now=datetime.now(timezone.utc))
+    click.echo(f"classified {n} mention(s)")
+
+
+def _parse_at(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    from listener.sources.replay import parse_time
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@main.command()
+@click.option("--at", help="detect as of this time (ISO 8601); default: now, or for a replay "
+                           "config the newest stored mention")
+@click.option("--notify/--no-notify", default=True, show_default=True,
+              help="deliver the outbox afterwards")
+@click.pass_obj
+def detect(obj: Ctx, at: str | None, notify: bool) -> None:
+    """Run the alert rules once and print what was decided."""
+    from sqlalchemy import func, select
+    from sqlmodel import Session
+
+    from listener import pipeline
+    from listener.daemon import build_notifier
+    from listener.detection import detect as run_detect
+    from listener.models import Mention
+    engine = obj.engine()
+    now = _parse_at(at)
+    if now is None and "replay" in obj.config.enabled_sources():
+        with Session(engine) as s:
+            newest = s.execute(select(func.max(Mention.created_epoch))).scalar()
+        now = datetime.fromtimestamp(newest + 1, tz=timezone.utc) if newest else None
+    now = now or datetime.now(timezone.utc)
+    taken = run_detect(engine, config=obj.config, now=now)
+    for t in taken:
+        click.echo(f"{t.action:10} {t.key}: {t.reason}")
+    if not taken:
+        click.echo(f"nothing to report as of {now:%Y-%m-%d %H:%M} UTC")
+    if notify:
+        r = pipeline.notify(engine, notifier=build_notifier(obj.config), now=now)
+        click.echo(f"notifications: {r.sent} sent, {r.retrying} retrying, {r.failed} failed")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table",
+              show_default=True)
+@click.option("--limit", type=int, default=None, help="at most N mentions")
+@click.pass_obj
+def mentions(obj: Ctx, fmt: str, limit: int | None) -> None:
+    """List stored mentions with their labels."""
+    from sqlmodel import Session
+
+    from listener import store
+    from listener.views import mention_record
+    with Session(obj.engine()) as s:
+        rows = [mention_record(m, lab) for m, lab in store.mentions_page(s, limit=limit)]
+    if fmt == "jsonl":
+        for r in rows:
+            click.echo(json.dumps(r, ensure_ascii=False))
+        return
+    from listener.views import table
+    click.echo(table(rows, ["created_at", "source", "author", "sentiment", "topics", "text"]))
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table",
+              show_default=True)
+@click.pass_obj
+def incidents(obj: Ctx, fmt: str) -> None:
+    """List incidents, newest first, with their notifications."""
+    from sqlmodel import Session
+
+    from listener.views import incident_records, table
+    with Session(obj.engine()) as s:
+        rows = incident_records(s)
+    if fmt == "jsonl":
+        for r in rows:
+            click.echo(json.dumps(r, ensure_ascii=False))
+        return
+    click.echo(table(rows, ["id", "status", "level", "title", "opened_at", "observed",
+                            "notifications"]))
+
+
+@main.command()
+@click.option("--speed", type=float, default=None, help="simulated seconds per real second")
+@click.option("--keep", is_flag=True, help="keep the demo database from the last run")
+@click.pass_obj
+def demo(obj: Ctx, speed: float | None, keep: bool) -> None:
+    """Replay the built-in two-day stream and show the crisis alert (no accounts needed)."""
+    from listener.demo import run_demo
+    run_demo(obj, speed=speed, keep=keep)
+
+
+@main.group()
+def train() -> None:
+    """Reproduce the shipped model weights from the shared data."""
+
+
+@train.command("sentiment")
+@click.option("--data", type=click.Path(path_type=Path), default=SHARED_SENTIMENT,
+              show_default=True, help="folder with train_/val_ text and labels")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="weights file (default: the shipped one)")
+@click.option("--hidden", type=int, default=256, show_default=True, help="hidden units (0: linear)")
+@click.option("--epochs", type=int, default=20, show_default=True)
+def train_sentiment(data: Path, out: Path | None, hidden: int, epochs: int) -> None:
+    """Embed the training tweets with the built-in encoder and fit the sentiment head."""
+    from tqdm import tqdm
+
+    from classifiers.errors import ModelError
+    from classifiers.sentiment import WEIGHTS
+    from classifiers.train import train_sentiment as fit
+
+    bars = []
+
+    def progress(total: int):
+        bar = tqdm(total=total, unit="text", desc="embedding")
+        bars.append(bar)
+        return bar.update
+    try:
+        report = fit(data, out or WEIGHTS, hidden=hidden, epochs=epochs, progress=progress)
+    except ModelError as exc:
+        raise ListenerError(str(exc)) from None
+    finally:
+        for b in bars:
+            b.close()
+    per = ", ".join(f"{k} {v:.3f}" for k, v in report.per_class_recall.items())
+    click.echo(f"trained on {report.train_size} tweets; val macro recall "
+               f"{report.val_macro_recall:.4f} ({per}) -> {report.path}")
+
+
+if __name__ == "__main__":
+    main()

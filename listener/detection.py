@@ -1,0 +1,259 @@
+"""The detect step: for each alert rule and group, count with SQL, run the detector, apply the
+lifecycle decision, and write the incident, the decision log and the outbox in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from alerts.detectors import RareDetector, Signal, SpikeDetector
+from alerts.lifecycle import IncidentState, Policy, decide
+from alerts.message import AlertView, Example, Playbook, build_message
+from alerts.series import CountSeries
+from listener import store
+from listener.config import Config, Rule
+from listener.configtypes import format_duration
+from listener.models import Decision, Incident, Mention, Notification
+
+log = logging.getLogger(__name__)
+SEVERITY_ORDER = ["low", "medium", "high", "critical"]
+
+
+@dataclass
+class Taken:
+    rule: str
+    key: str
+    action: str
+    reason: str
+    incident_id: int | None
+
+
+def rule_severity(config: Config, rule: Rule) -> str:
+    levels = [config.topic(t).severity for t in rule.match.topics]
+    return max(levels, key=SEVERITY_ORDER.index) if levels else "medium"
+
+
+def detector_for(config: Config, rule: Rule):
+    severity = rule_severity(config, rule)
+    if rule.detector == "rare":
+        return RareDetector(rule.window, rule.min_authors, severity)
+    return SpikeDetector(rule.window, rule.min_count, rule.min_ratio, rule.max_p,
+                         severity=severity)
+
+
+def group_key(rule: Rule, group: dict) -> str:
+    parts = [rule.name] + [f"{k}={group[k]}" for k in ("brand", "product", "topic") if k in group]
+    return "|".join(parts)
+
+
+def series_for(session, config: Config, rule: Rule, group: dict, now: datetime) -> CountSeries:
+    step = int(config.alerts.bucket.total_seconds())
+    until = int(now.timestamp())
+    last = until // step - (0 if until % step else 1)
+    lookback = rule.window * 2 if rule.detector == "rare" else rule.history
+    since = until - int(lookback.total_seconds())
+    first = since // step
+    args = dict(step=step, since=since, until=until, brand=group.get("brand"),
+                product=group.get("product"), sentiment=rule.match.sentiment)
+    topics = [group["topic"]] if "topic" in group else rule.match.topics or [None]
+    buckets: Counter = Counter()
+    for topic in topics:
+        fn = store.new_author_buckets if rule.detector == "rare" else store.count_buckets
+        buckets.update(fn(session, topic=topic, **args))
+    return CountSeries.from_buckets(dict(buckets), first=first, last=last, step_seconds=step)
+
+
+def evidence(session, config: Config, rule: Rule, group: dict, signal: Signal,
+             now: datetime) -> dict:
+    until = int(now.timestamp())
+    since = until - int(signal.window.total_seconds())
+    mentions: list[Mention] = []
+    for topic in ([group["topic"]] if "topic" in group else rule.match.topics or [None]):
+        mentions += store.window_mentions(session, since=since, until=until,
+                                          brand=group.get("brand"), product=group.get("product"),
+                                          topic=topic, sentiment=rule.match.sentiment)
+    seen, unique = set(), []
+    for m in sorted(mentions, key=lambda m: m.created_epoch):
+        if m.id not in seen:
+            seen.add(m.id)
+            unique.append(m)
+    sources = Counter(m.source for m in unique)
+    products = Counter(m.product for m in unique if m.product)
+    # the first report, then the widest-reaching distinct authors
+    picked, authors = [], set()
+    for m in unique[:1] + sorted(unique[1:], key=lambda m: -m.author_reach):
+        if m.author not in authors:
+            authors.add(m.author)
+            picked.append(m)
+        if len(picked) == 5:
+            break
+    return {
+        "observed": signal.observed, "expected": signal.expected, "previous": signal.previous,
+        "window": format_duration(signal.window), "reason": signal.reason,
+        "started_at": signal.started_at.isoformat(), "p_value": signal.p_value,
+        "first_seen": unique[0].created_at.isoformat() if unique else None,
+        "mentions": len(unique), "authors": len({m.author for m in unique}),
+        "sources": {s: n / len(unique) for s, n in sources.items()} if unique else {},
+        "product": products.most_common(1)[0][0] if products else None,
+        "examples": [{"id": m.id, "text": m.text, "author": m.author, "reach": m.author_reach,
+                      "source": m.source, "url": m.url, "created_at": m.created_at.isoformat()}
+                     for m in picked],
+        "recent": list(signal.recent),
+    }
+
+
+def title(config: Config, rule: Rule, group: dict, ev: dict) -> str:
+    parts = [group.get("brand") or "All brands"]
+    product = group.get("product") or ev.get("product")
+    if product:
+        parts.append(product)
+    topic = group.get("topic") or (rule.match.topics[0] if len(rule.match.topics) == 1 else None)
+    if topic:
+        parts.append(topic.replace("_", " "))
+    elif rule.match.sentiment:
+        parts.append(f"{rule.match.sentiment} mentions")
+    return " · ".join(parts)
+
+
+def what_grew(rule: Rule, ev: dict) -> str:
+    if rule.detector == "rare":
+        return f"{ev['observed']:g} distinct people reported it in the last {ev['window']}"
+    return f"{ev['observed']:g} mentions in the last {ev['window']}"
+
+
+def channel_for(config: Config, rule: Rule, level: int) -> str:
+    if rule.channel:
+        return rule.channel
+    if config.slack.critical_channel and (rule_severity(config, rule) == "critical" or level >= 8):
+        return config.slack.critical_channel
+    return config.slack.channel
+
+
+def alert_view(config: Config, rule: Rule, incident: Incident, kind: str) -> AlertView:
+    ev = incident.evidence
+    pb = None
+    topic_names = [incident.topic] if incident.topic else rule.match.topics
+    for name in topic_names:
+        key = config.topic(name).playbook
+        if key:
+            p = config.playbooks[key]
+            pb = Playbook(key, p.url, p.owner, p.holding_statement)
+            break
+    base = config.queue.base_url
+    return AlertView(
+        incident_id=incident.id, kind=kind, level=incident.level, title=incident.title,
+        rule=rule.name, what=what_grew(rule, ev), observed=ev["observed"],
+        expected=ev["expected"], previous=ev.get("previous"), window=ev["window"],
+        opened_at=incident.opened_at,
+        first_seen=datetime.fromisoformat(ev["first_seen"]) if ev.get("first_seen") else None,
+        sources=ev.get("sources", {}),
+        examples=[Example(e["text"], e["author"], e["reach"], e["source"], e["url"],
+                          datetime.fromisoformat(e["created_at"])) for e in ev["examples"]],
+        playbook=pb,
+        incident_url=f"{base.rstrip('/')}/incidents/{incident.id}" if base else None,
+    )
+
+
+def _inhibitor(session, config: Config, rule: Rule, group: dict) -> Incident | None:
+    for inh in config.alerts.inhibit:
+        if inh.target != rule.name:
+            continue
+        for inc in store.open_incidents(session, rule=inh.source):
+            if all(getattr(inc, k) == group.get(k) for k in inh.equal if k in group):
+                return inc
+    return None
+
+
+def detect(engine: Engine, *, config: Config, now: datetime) -> list[Taken]:
+    policy = Policy(config.alerts.repeat_interval, config.alerts.resolve_after,
+                    config.alerts.send_resolved)
+    taken: list[Taken] = []
+    for rule in config.alerts.rules:
+        with Session(engine) as session:
+            taken += _detect_rule(session, config, rule, policy, now)
+            session.commit()
+    return taken
+
+
+def _detect_rule(session, config: Config, rule: Rule, policy: Policy, now: datetime) -> list[Taken]:
+    detector = detector_for(config, rule)
+    until = int(now.timestamp())
+    since = until - int(rule.window.total_seconds())
+    by = [k for k in config.alerts.group_by if k != "topic" or rule.match.topics]
+    groups = store.groups(session, by=by, since=since, until=until, brand=rule.match.brand,
+                          topics=rule.match.topics, sentiment=rule.match.sentiment)
+    open_by_key = {i.key: i for i in store.open_incidents(session, rule=rule.name)}
+    keyed = {group_key(rule, g): g for g in groups}
+    for key, inc in open_by_key.items():
+        keyed.setdefault(key, {k: getattr(inc, k) for k in by})
+    out = []
+    for key, group in sorted(keyed.items()):
+        signal = detector.detect(series_for(session, config, rule, group, now), now)
+        incident = open_by_key.get(key)
+        state = None if incident is None else IncidentState(
+            incident.level, incident.peak_level, incident.last_signal_at, incident.last_notified_at)
+        decision = decide(policy, state, signal, now)
+        if decision is None:
+            continue
+        if incident is None:
+            inhibitor = _inhibitor(session, config, rule, group)
+            if inhibitor is not None:
+                reason = f"inhibited by open incident #{inhibitor.id} ({inhibitor.rule})"
+                if not _logged_recently(session, key, reason, now, policy):
+                    _log(session, out, rule, key, "inhibited", reason, None, now)
+                continue
+        if decision.action == "first":
+            ev = evidence(session, config, rule, group, signal, now)
+            incident = Incident(key=key, rule=rule.name, brand=group.get("brand"),
+                                product=group.get("product"), topic=group.get("topic"),
+                                title=title(config, rule, group, ev), level=signal.level,
+                                peak_level=signal.level, opened_at=now, last_signal_at=now,
+                                observed=signal.observed, expected=signal.expected, evidence=ev)
+            session.add(incident)
+            session.flush()
+        elif signal is not None:
+            incident.level = signal.level
+            incident.last_signal_at = now
+            incident.observed, incident.expected = signal.observed, signal.expected
+            if decision.notify:
+                incident.evidence = evidence(session, config, rule, group, signal, now)
+        if decision.action == "escalated":
+            incident.peak_level, incident.escalated_at = signal.level, now
+        if decision.action == "resolved":
+            incident.status, incident.resolved_at = "resolved", now
+        if decision.notify:
+            incident.last_notified_at = now
+            view = alert_view(config, rule, incident, decision.action)
+            n_sent = len(session.exec(select(Notification.id).where(
+                Notification.incident_id == incident.id)).all())
+            session.add(Notification(
+                incident_id=incident.id, kind=decision.action,
+                dedup_key=f"{incident.id}:{decision.action}:{incident.peak_level}:{n_sent}",
+                channel=channel_for(config, rule, incident.peak_level),
+                message=build_message(view), next_attempt_at=now, created_at=now))
+        session.add(incident)
+        if decision.action != "skip" or not _logged_recently(session, key, decision.reason, now,
+                                                             policy):
+            _log(session, out, rule, key, decision.action, decision.reason, incident.id, now)
+    return out
+
+
+def _log(session, out, rule, key, action, reason, incident_id, now):
+    session.add(Decision(at=now, rule=rule.name, key=key, incident_id=incident_id, action=action,
+                         reason=reason))
+    out.append(Taken(rule.name, key, action, reason, incident_id))
+    log.info("%s %s: %s — %s", action, key, reason, f"incident #{incident_id}" if incident_id else "")
+
+
+def _logged_recently(session, key: str, reason: str, now: datetime, policy: Policy) -> bool:
+    """Skips repeat every detection run; log a skip once per kind of reason per bucket of time."""
+    last = session.exec(select(Decision).where(Decision.key == key).order_by(
+        Decision.id.desc())).first()
+    return bool(last and last.action in ("skip", "inhibited")
+                and last.reason.split(";")[0] == reason.split(";")[0]
+                and now - last.at < timedelta(minutes=30))

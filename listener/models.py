@@ -1,0 +1,155 @@
+"""Database tables (SQLModel). Timestamps are timezone-aware UTC in Python and stored as UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, returns aware UTC (SQLite keeps no timezone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware UTC time")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return value.replace(tzinfo=timezone.utc) if value is not None else None
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _ts(**kw) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+class Mention(SQLModel, table=True):
+    __tablename__ = "mentions"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_mention_source_external_id"),
+        Index("ix_mentions_brand_epoch", "brand", "created_epoch"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=32)
+    external_id: str = Field(max_length=128)
+    url: str = ""
+    author: str = Field(default="", max_length=256)
+    author_reach: int = 0
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    lang: str | None = Field(default=None, max_length=16)
+    created_at: datetime = _ts()
+    created_epoch: int = Field(index=True, description="created_at in Unix seconds, for bucketing")
+    collected_at: datetime = _ts()
+    brand: str = Field(max_length=128)
+    product: str | None = Field(default=None, max_length=128)
+    raw: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Label(SQLModel, table=True):
+    __tablename__ = "labels"
+
+    mention_id: int = Field(foreign_key="mentions.id", primary_key=True)
+    sentiment: str = Field(max_length=16, index=True)
+    sentiment_score: float
+    topics: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False),
+                         description="topic -> {score, evidence}")
+    model_version: str = Field(max_length=128)
+    classified_at: datetime = _ts()
+
+
+class MentionTopic(SQLModel, table=True):
+    """One row per (mention, topic) so detection counts topics with SQL."""
+
+    __tablename__ = "mention_topics"
+
+    mention_id: int = Field(foreign_key="mentions.id", primary_key=True)
+    topic: str = Field(max_length=64, primary_key=True, index=True)
+    score: float
+    created_epoch: int = Field(index=True)
+
+
+class SourceState(SQLModel, table=True):
+    __tablename__ = "source_states"
+
+    name: str = Field(primary_key=True, max_length=64)
+    cursor: dict | None = Field(default=None, sa_column=Column(JSON))
+    fetched: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    dropped: int = Field(0, description="fetched but matching no brand query")
+    malformed: int = 0
+    exhausted: bool = False
+    last_error: str | None = None
+    updated_at: datetime = _ts()
+
+
+class Incident(SQLModel, table=True):
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_key_status", "key", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=512, description="rule + group_by labels")
+    rule: str = Field(max_length=64)
+    brand: str | None = None
+    product: str | None = None
+    topic: str | None = None
+    title: str
+    status: str = Field(default="open", max_length=16)   # open | resolved
+    level: int = Field(description="severity 1-10")
+    peak_level: int
+    opened_at: datetime = _ts()
+    escalated_at: datetime | None = _ts(default=None)
+    last_signal_at: datetime = _ts()
+    last_notified_at: datetime | None = _ts(default=None)
+    resolved_at: datetime | None = _ts(default=None)
+    observed: float
+    expected: float
+    evidence: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Notification(SQLModel, table=True):
+    """The outbox. A row is marked sent only after Slack answered ok."""
+
+    __tablename__ = "notifications"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    dedup_key: str = Field(max_length=256, unique=True)
+    kind: str = Field(max_length=16)       # first | escalated | repeat | resolved
+    channel: str = Field(max_length=128)
+    message: dict = Field(sa_column=Column(JSON, nullable=False), description="text + blocks")
+    status: str = Field(default="pending", max_length=16, index=True)  # pending|sent|failed
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    last_error: str | None = None
+    delivered_to: str | None = None
+    slack_ts: str | None = None
+    thread_ts: str | None = None
+    created_at: datetime = _ts()
+    sent_at: datetime | None = _ts(default=None)
+
+
+class Decision(SQLModel, table=True):
+    """Every send or skip the alert lifecycle took, with its reason."""
+
+    __tablename__ = "decisions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts()
+    rule: str = Field(max_length=64)
+    key: str = Field(max_length=512, index=True)
+    incident_id: int | None = None
+    action: str = Field(max_length=16)   # first|escalated|repeat|resolved|skip|inhibited
+    reason: str

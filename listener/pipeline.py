@@ -1,0 +1,142 @@
+"""The pipeline steps, one function each. Collaborators and `now` come in as arguments, so the
+scheduler, the CLI, the demo and the tests all run the same code.
+
+collect   source.fetch(cursor) -> query match -> store (cursor moves in the same transaction)
+classify  unclassified mentions -> classifier -> labels with the model version
+detect    SQL counts -> detectors -> lifecycle decisions -> incidents, decision log, outbox
+notify    outbox -> notifier; retryable failures stay pending with backoff
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from alerts.errors import PermanentNotifyError, RetryableNotifyError
+from alerts.notifiers import Notifier, Outgoing
+from listener import store
+from listener.config import Config
+from listener.errors import PermanentSourceError, SourceError
+from listener.matching import match_mention
+from listener.models import Notification
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CollectResult:
+    source: str
+    fetched: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    dropped: int = 0
+    malformed: int = 0
+    exhausted: bool = False
+    error: str | None = None
+
+
+def collect(engine: Engine, *, config: Config, name: str, source, now: datetime) -> CollectResult:
+    with Session(engine) as session:
+        cursor = store.source_state(session, name=name).cursor
+    try:
+        batch = source.fetch(cursor)
+    except SourceError as exc:
+        with Session(engine) as session:
+            state = store.source_state(session, name=name)
+            state.last_error = str(exc)
+            session.add(state)
+            session.commit()
+        if isinstance(exc, PermanentSourceError):
+            raise
+        log.warning("source %s: %s (will retry)", name, exc)
+        return CollectResult(name, error=str(exc))
+    rows, dropped = [], 0
+    for m in batch.mentions:
+        match = match_mention(config, m)
+        if match is None:
+            dropped += 1
+        else:
+            rows.append((m, match.brand, match.product))
+    with Session(engine) as session:
+        stored, dups = store.add_mentions(
+            session, source_name=name, mentions=rows, cursor=batch.cursor,
+            fetched=len(batch.mentions), dropped=dropped, malformed=batch.malformed,
+            exhausted=batch.exhausted, now=now)
+        session.commit()
+    return CollectResult(name, len(batch.mentions), stored, dups, dropped, batch.malformed,
+                         batch.exhausted)
+
+
+def classify(engine: Engine, *, classifier, batch_size: int, now: datetime,
+             max_batches: int | None = None) -> int:
+    """Label every unclassified mention (batch by batch, each batch one transaction)."""
+    done = batches = 0
+    while max_batches is None or batches < max_batches:
+        with Session(engine) as session:
+            todo = store.unclassified(session, limit=batch_size)
+            if not todo:
+                break
+            labels = classifier.classify([m.text for m in todo])
+            store.save_labels(session, mentions=todo, labels=labels, version=classifier.version,
+                              now=now)
+            session.commit()
+        done += len(todo)
+        batches += 1
+    return done
+
+
+@dataclass
+class NotifyResult:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    deliveries: list[str] | None = None
+
+
+def notify(engine: Engine, *, notifier: Notifier, now: datetime, limit: int = 50) -> NotifyResult:
+    """Deliver due notifications in order. A row is marked sent only after the notifier
+    returned; retryable failures stay pending with backoff; permanent ones are marked failed."""
+    result = NotifyResult(deliveries=[])
+    with Session(engine) as session:
+        due = list(session.exec(select(Notification).where(
+            Notification.status == "pending", Notification.next_attempt_at <= now,
+        ).order_by(Notification.id).limit(limit)))
+        for n in due:
+            thread_ts = None
+            if n.kind != "first":
+                first = session.exec(select(Notification).where(
+                    Notification.incident_id == n.incident_id, Notification.kind == "first",
+                )).first()
+                if first is not None and first.status == "pending":
+                    continue  # reply after the first message is out
+                thread_ts = first.slack_ts if first is not None else None
+            n.attempts += 1
+            try:
+                delivery = notifier.send(Outgoing(n.channel, n.message, thread_ts))
+            except RetryableNotifyError as exc:
+                delay = exc.retry_after or min(600.0, 5.0 * 2 ** (n.attempts - 1))
+                n.next_attempt_at = now + timedelta(seconds=delay)
+                n.last_error = str(exc)
+                session.add(n)
+                session.commit()
+                log.warning("notification %s: %s; retrying in %.0fs", n.id, exc, delay)
+                result.retrying += 1
+                break  # keep order: later messages wait for this one
+            except PermanentNotifyError as exc:
+                n.status, n.last_error = "failed", str(exc)
+                session.add(n)
+                session.commit()
+                log.error("notification %s not delivered: %s", n.id, exc)
+                result.failed += 1
+                continue
+            n.status, n.sent_at = "sent", now
+            n.slack_ts, n.thread_ts, n.delivered_to = delivery.ts, thread_ts, delivery.where
+            session.add(n)
+            session.commit()
+            result.sent += 1
+            result.deliveries.append(delivery.where)
+    return result

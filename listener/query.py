@@ -1,0 +1,259 @@
+"""The boolean query language shared by every source, parsed with pyparsing.
+
+    "pumpkin glow"          a phrase (consecutive words)
+    lumitoys  @lumitoys     a word; a plain word also matches its #hashtag and @handle forms
+    flash*                  a trailing wildcard
+    a b   a AND b           both (adjacent terms are ANDed)
+    a OR b                  either
+    NOT a   -a              exclusion
+    a NEAR/3 b              within 3 words of each other, either order
+    lang:en source:reddit author:name    field filters
+    ( ... )                 grouping
+
+Precedence, tightest first: NOT, NEAR, AND, OR. Matching is case-insensitive and works on words,
+so `glow` does not match `glowing` unless written `glow*`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pyparsing as pp
+
+from classifiers.text import tokenize
+
+from listener.errors import QueryError
+
+pp.ParserElement.enable_packrat()
+
+FIELDS = ("lang", "source", "author")
+
+
+@dataclass(frozen=True)
+class Doc:
+    """What a query is matched against: the words of the text plus the field values."""
+
+    tokens: tuple[str, ...]
+    fields: dict[str, str]
+
+    @classmethod
+    def of(cls, text: str, **fields: str | None) -> "Doc":
+        return cls(tuple(tokenize(text)), {k: (v or "").lower() for k, v in fields.items()})
+
+    def positions(self, word: str, wildcard: bool) -> list[int]:
+        out = []
+        for i, tok in enumerate(self.tokens):
+            bare = tok[1:] if tok[:1] in "#@" and word[:1] not in "#@" else tok
+            if bare == word or (wildcard and bare.startswith(word)):
+                out.append(i)
+        return out
+
+
+class Node:
+    def spans(self, doc: Doc) -> list[tuple[int, int]]:
+        """Token spans (start, end) where this node matches; used by NEAR."""
+        raise NotImplementedError
+
+    def matches(self, doc: Doc) -> bool:
+        return bool(self.spans(doc))
+
+
+WHOLE = [(0, 0)]  # a match that has no position (a field filter, a NOT)
+
+
+@dataclass(frozen=True)
+class Word(Node):
+    word: str
+    wildcard: bool = False
+
+    def spans(self, doc):
+        return [(i, i) for i in doc.positions(self.word, self.wildcard)]
+
+    def __str__(self):
+        return self.word + ("*" if self.wildcard else "")
+
+
+@dataclass(frozen=True)
+class Phrase(Node):
+    words: tuple[str, ...]
+
+    def spans(self, doc):
+        n = len(self.words)
+        starts = doc.positions(self.words[0], False)
+        return [(s, s + n - 1) for s in starts
+                if all(doc.positions(w, False).count(s + k) for k, w in enumerate(self.words))]
+
+    def __str__(self):
+        return '"' + " ".join(self.words) + '"'
+
+
+@dataclass(frozen=True)
+class Field(Node):
+    name: str
+    value: str
+
+    def spans(self, doc):
+        return WHOLE if doc.fields.get(self.name, "") == self.value else []
+
+    def __str__(self):
+        return f"{self.name}:{self.value}"
+
+
+@dataclass(frozen=True)
+class Not(Node):
+    child: Node
+
+    def spans(self, doc):
+        return [] if self.child.matches(doc) else WHOLE
+
+    def __str__(self):
+        return f"-{self.child}"
+
+
+@dataclass(frozen=True)
+class And(Node):
+    children: tuple[Node, ...]
+
+    def spans(self, doc):
+        out = []
+        for child in self.children:
+            s = child.spans(doc)
+            if not s:
+                return []
+            out.extend(x for x in s if x is not WHOLE[0])
+        return out or WHOLE
+
+    def __str__(self):
+        return "(" + " AND ".join(map(str, self.children)) + ")"
+
+
+@dataclass(frozen=True)
+class Or(Node):
+    children: tuple[Node, ...]
+
+    def spans(self, doc):
+        return [s for child in self.children for s in child.spans(doc)]
+
+    def __str__(self):
+        return "(" + " OR ".join(map(str, self.children)) + ")"
+
+
+@dataclass(frozen=True)
+class Near(Node):
+    left: Node
+    right: Node
+    distance: int
+
+    def spans(self, doc):
+        out = []
+        for a in self.left.spans(doc):
+            for b in self.right.spans(doc):
+                gap = max(b[0] - a[1], a[0] - b[1])
+                if 0 < gap <= self.distance:
+                    out.append((min(a[0], b[0]), max(a[1], b[1])))
+        return out
+
+    def __str__(self):
+        return f"({self.left} NEAR/{self.distance} {self.right})"
+
+
+def _word(tokens) -> Node:
+    raw = tokens[0]
+    wildcard = raw.endswith("*")
+    parts = tokenize(raw.rstrip("*"))
+    if not parts:
+        raise pp.ParseException(raw, 0, f"{raw!r} has no letters or digits to match")
+    if len(parts) == 1:
+        return Word(parts[0], wildcard)
+    if wildcard:
+        raise pp.ParseException(raw, 0, f"wildcard on a multi-word term {raw!r}; quote it")
+    return Phrase(tuple(parts))
+
+
+def _phrase(tokens) -> Node:
+    parts = tokenize(tokens[0])
+    if not parts:
+        raise pp.ParseException(tokens[0], 0, "empty phrase")
+    return Phrase(tuple(parts)) if len(parts) > 1 else Word(parts[0])
+
+
+def _nary(cls):
+    def action(tokens):
+        return tokens[0] if len(tokens) == 1 else cls(tuple(tokens))
+    return action
+
+
+def _near(tokens):
+    seq = list(tokens)
+    node = seq[0]
+    for i in range(1, len(seq), 2):
+        node = Near(node, seq[i + 1], int(seq[i]))
+    return node
+
+
+@lru_cache(maxsize=1)
+def _grammar() -> pp.ParserElement:
+    and_kw, or_kw, not_kw = pp.Keyword("AND"), pp.Keyword("OR"), pp.Keyword("NOT")
+    near = pp.Regex(r"NEAR/(?P<n>\d+)").set_parse_action(lambda t: int(t["n"]))
+    keyword = and_kw | or_kw | not_kw | near
+    field = pp.Regex(rf"(?P<f>{'|'.join(FIELDS)}):(?P<v>[^\s()\"]+)").set_parse_action(
+        lambda t: Field(t["f"], t["v"].lower()))
+    phrase = pp.QuotedString('"', esc_char="\\").set_parse_action(_phrase)
+    word = (~keyword + pp.Regex(r"[^\s()\"\-][^\s()\"]*")).set_parse_action(_word)
+    operand = field | phrase | word
+    operand.set_name("a word, a \"phrase\" or a field:value")
+    negation = (not_kw | pp.Literal("-")).set_name("NOT")
+    or_expr = pp.Forward()
+    group = pp.Suppress("(") + or_expr + pp.Suppress(")")
+    unary = pp.Forward()
+    unary <<= (negation + unary).set_parse_action(lambda t: Not(t[-1])) | operand | group
+    near_expr = (unary + pp.ZeroOrMore(near + unary)).set_parse_action(_near)
+    and_expr = (near_expr + pp.ZeroOrMore(pp.Suppress(pp.Opt(and_kw)) + near_expr)
+                ).set_parse_action(_nary(And))
+    or_expr <<= (and_expr + pp.ZeroOrMore(pp.Suppress(or_kw) + and_expr)).set_parse_action(_nary(Or))
+    return or_expr
+
+
+@lru_cache(maxsize=4096)
+def parse(query: str) -> Node:
+    """Parse a query; raises QueryError naming the column and what was expected."""
+    if not query or not query.strip():
+        raise QueryError("the query is empty")
+    try:
+        node = _grammar().parse_string(query, parse_all=True)[0]
+    except pp.ParseBaseException as exc:
+        col = exc.col
+        near_text = query[col - 1:col + 9] if col - 1 < len(query) else "the end"
+        reason = exc.msg if "Expected" not in exc.msg else "unexpected input"
+        if query.count('"') % 2:
+            col = query.rindex('"') + 1
+            raise QueryError(f"the quote at column {col} is not closed") from None
+        unbalanced = _unbalanced_paren(query)
+        if unbalanced:
+            raise QueryError(unbalanced) from None
+        raise QueryError(f"{reason} at column {col} (near {near_text!r})") from None
+    if isinstance(node, Not):
+        raise QueryError("a query cannot be only an exclusion; say what to match too")
+    return node
+
+
+def _unbalanced_paren(query: str) -> str | None:
+    """Where parentheses (outside quotes) do not pair up, if they don't."""
+    stack, quoted = [], False
+    for i, ch in enumerate(query, start=1):
+        if ch == '"':
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif ch == "(":
+            stack.append(i)
+        elif ch == ")":
+            if not stack:
+                return f"the ) at column {i} closes nothing"
+            stack.pop()
+    return f"the ( at column {stack[-1]} is not closed" if stack else None
+
+
+def matches(query: str, text: str, **fields: str | None) -> bool:
+    return parse(query).matches(Doc.of(text, **fields))

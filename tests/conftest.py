@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+CONFIG = ROOT / "config.yaml"
+PG_ADMIN_URL = os.environ.get("LISTENER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def needs_shared(sub: str) -> Path:
+    path = SHARED_DATA / sub
+    if not path.exists():
+        pytest.skip(f"needs ../shared/data/{sub} beside the project (absent in this clone)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def classifier_parts():
+    """The built-in encoder and sentiment head, loaded once for the whole test session."""
+    from classifiers.encoder import Encoder
+    from classifiers.sentiment import SentimentHead
+    return Encoder(threads=2), SentimentHead.load()
+
+
+@pytest.fixture()
+def demo_config():
+    from listener.config import load_config_file
+    return load_config_file(CONFIG, env={})
+
+
+@pytest.fixture()
+def make_classifier(classifier_parts):
+    from classifiers.base import TopicSpec
+    from classifiers.builtin import BuiltinClassifier
+
+    def build(config):
+        encoder, head = classifier_parts
+        topics = [TopicSpec(t.name, t.description, tuple(t.keywords), tuple(t.examples),
+                            t.similarity) for t in config.topics]
+        return BuiltinClassifier(topics, encoder=encoder, head=head)
+    return build
+
+
+def _pg_database():
+    """Create a throwaway PostgreSQL database; yields its URL; drops it afterwards."""
+    import psycopg
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL.replace("postgresql+psycopg", "postgresql"),
+                                autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+    name = f"listener_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    """A fresh store on SQLite and on a real PostgreSQL (its own database per test)."""
+    from listener.daemon import make_engine
+    from listener.db import create_tables
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+        create_tables(eng)
+        yield eng
+        eng.dispose()
+    else:
+        gen = _pg_database()
+        url = next(gen)
+        eng = make_engine(url)
+        create_tables(eng)
+        yield eng
+        eng.dispose()
+        gen.close()
+
+
+@pytest.fixture()
+def sqlite_engine(tmp_path):
+    from listener.db import create_tables, make_engine
+    eng = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+    create_tables(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture()
+def fake_slack():
+    from tests.fakes.slack import FakeSlack
+    with FakeSlack() as slack:
+        yield slack
