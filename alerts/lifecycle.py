@@ -33,6 +33,7 @@ class Decision:
     action: str      # first | escalated | repeat | resolved | skip
     notify: bool
     reason: str
+    code: str = ""   # stable name of the reason, e.g. "quiet", "already-notified"
 
 
 def decide(policy: Policy, state: IncidentState | None, signal: Signal | None,
@@ -48,7 +49,7 @@ def decide(policy: Policy, state: IncidentState | None, signal: Signal | None,
             return Decision("resolved", policy.send_resolved,
                             f"quiet for {_fmt(quiet)} (resolve_after {_fmt(policy.resolve_after)})")
         return Decision("skip", False, f"no signal for {_fmt(quiet)}; resolves after "
-                                       f"{_fmt(policy.resolve_after)} of quiet")
+                                       f"{_fmt(policy.resolve_after)} of quiet", "quiet")
     if signal.level > state.peak_level:
         return Decision("escalated", True,
                         f"severity rose from {state.peak_level} to {signal.level}: {signal.reason}")
@@ -56,7 +57,8 @@ def decide(policy: Policy, state: IncidentState | None, signal: Signal | None,
     if state.last_notified_at is not None and since >= policy.repeat_interval:
         return Decision("repeat", True, f"still firing {_fmt(since)} after the last notification")
     return Decision("skip", False, f"already notified at severity {state.peak_level}; "
-                                   f"repeat after {_fmt(policy.repeat_interval)}")
+                                   f"repeat after {_fmt(policy.repeat_interval)}",
+                    f"already-notified-{state.peak_level}")
 
 
 def _fmt(td: timedelta) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -14,11 +14,10 @@ class CountSeries:
 
     @classmethod
     def from_buckets(cls, buckets: dict[int, int], *, first: int, last: int,
-                     step_seconds: int) -> "CountSeries":
+                     step_seconds: int) -> CountSeries:
         """Buckets keyed by index (epoch // step), from `first` to `last` inclusive; gaps are 0."""
-        from datetime import timezone
         counts = tuple(int(buckets.get(i, 0)) for i in range(first, last + 1))
-        end = datetime.fromtimestamp((last + 1) * step_seconds, tz=timezone.utc)
+        end = datetime.fromtimestamp((last + 1) * step_seconds, tz=UTC)
         return cls(end, timedelta(seconds=step_seconds), counts)
 
     def start(self) -> datetime:

@@ -27,9 +27,9 @@ class SentimentHead:
     version: str
 
     @classmethod
-    def load(cls, path: str | Path = WEIGHTS) -> "SentimentHead":
-        from safetensors.numpy import load_file
+    def load(cls, path: str | Path = WEIGHTS) -> SentimentHead:
         from safetensors import safe_open
+        from safetensors.numpy import load_file
 
         path = Path(path)
         if not path.is_file():

@@ -27,7 +27,7 @@ class TopicMatcher:
     def match(self, texts: Sequence[str], embeddings: np.ndarray) -> list[dict[str, TopicHit]]:
         out: list[dict[str, TopicHit]] = [{} for _ in texts]
         token_lists = [tokenize(t) for t in texts]
-        for topic, (ref_emb, refs) in zip(self.topics, self._refs):
+        for topic, (ref_emb, refs) in zip(self.topics, self._refs, strict=True):
             sims = embeddings @ ref_emb.T  # (n_texts, n_refs)
             best = sims.argmax(axis=1)
             for i, tokens in enumerate(token_lists):

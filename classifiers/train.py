@@ -110,7 +110,8 @@ def train_sentiment(data: Path, out: Path = WEIGHTS, *, hidden: int = 256, epoch
     ).hexdigest()[:12]
     meta = {"labels": ",".join(LABELS), "encoder": encoder.name, "train_data_sha256": data_hash,
             "train_size": str(len(train_y)), "hidden": str(hidden), "epochs": str(epochs),
-            "val_macro_recall": f"{score:.4f}", "val_recall_per_class": json.dumps(recalls)}
+            "val_macro_recall": f"{score:.4f}",
+            "val_recall_per_class": json.dumps(recalls)}
     out.parent.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(out), metadata=meta)
-    return TrainReport(len(train_y), len(val_y), score, dict(zip(LABELS, recalls)), out)
+    return TrainReport(len(train_y), len(val_y), score, dict(zip(LABELS, recalls, strict=True)), out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -110,14 +110,14 @@ def collect(obj: Ctx, once: bool, only: str | None) -> None:
     enabled = cfg.enabled_sources()
     if only and only not in enabled:
         raise ListenerError(f"source {only!r} is not configured; configured: {', '.join(enabled)}")
-    end_of_time = datetime.max.replace(tzinfo=timezone.utc)
+    end_of_time = datetime.max.replace(tzinfo=UTC)
     sources = build_sources(cfg, obj.config_dir, clock=lambda: end_of_time)  # replay: read it all
     engine = obj.engine()
     for name, source in sources.items():
         if only and name != only:
             continue
         r = pipeline.collect(engine, config=cfg, name=name, source=source,
-                             now=datetime.now(timezone.utc))
+                             now=datetime.now(UTC))
         click.echo(f"{name}: fetched {r.fetched}, stored {r.stored}, duplicates {r.duplicates}, "
                    f"not matching any brand {r.dropped}, malformed {r.malformed}"
                    + (f", error: {r.error}" if r.error else ""))
@@ -131,7 +131,7 @@ def classify(obj: Ctx) -> None:
     from listener.daemon import build_classifier
     engine = obj.engine()
     n = pipeline.classify(engine, classifier=build_classifier(obj.config),
-                          batch_size=obj.config.classifier.batch_size, now=datetime.now(timezone.utc))
+                          batch_size=obj.config.classifier.batch_size, now=datetime.now(UTC))
     click.echo(f"classified {n} mention(s)")
 
 
@@ -165,8 +165,8 @@ def detect(obj: Ctx, at: str | None, notify: bool) -> None:
     if now is None and "replay" in obj.config.enabled_sources():
         with Session(engine) as s:
             newest = s.execute(select(func.max(Mention.created_epoch))).scalar()
-        now = datetime.fromtimestamp(newest + 1, tz=timezone.utc) if newest else None
-    now = now or datetime.now(timezone.utc)
+        now = datetime.fromtimestamp(newest + 1, tz=UTC) if newest else None
+    now = now or datetime.now(UTC)
     taken = run_detect(engine, config=obj.config, now=now)
     for t in taken:
         click.echo(f"{t.action:10} {t.key}: {t.reason}")

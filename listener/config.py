@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, SecretStr, ValidationError, create_model, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from listener.configtypes import Duration, Query, Strict
 from listener.errors import ConfigError
@@ -163,7 +170,7 @@ class Config(Strict):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
 
     @model_validator(mode="after")
-    def _references(self) -> "Config":
+    def _references(self) -> Config:
         problems = []
         topics = [t.name for t in self.topics]
         rules = [r.name for r in self.alerts.rules]
@@ -204,7 +211,7 @@ class Config(Strict):
 
 def _ref(path: str, value: str, what: str, valid: list[str]) -> str:
     hint = _did_you_mean(value, valid)
-    listed = ", ".join(valid) if valid else f"none defined"
+    listed = ", ".join(valid) if valid else "none defined"
     return f"{path}: {json.dumps(value)} is not a defined {what};{hint} defined: {listed}"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -204,8 +204,9 @@ def _detect_rule(session, config: Config, rule: Rule, policy: Policy, now: datet
             inhibitor = _inhibitor(session, config, rule, group)
             if inhibitor is not None:
                 reason = f"inhibited by open incident #{inhibitor.id} ({inhibitor.rule})"
-                if not _logged_recently(session, key, reason, now, policy):
-                    _log(session, out, rule, key, "inhibited", reason, None, now)
+                code = f"inhibited-by-{inhibitor.id}"
+                if not _repeats_last(session, key, code):
+                    _log(session, out, rule, key, "inhibited", reason, None, now, code)
                 continue
         if decision.action == "first":
             ev = evidence(session, config, rule, group, signal, now)
@@ -237,23 +238,21 @@ def _detect_rule(session, config: Config, rule: Rule, policy: Policy, now: datet
                 channel=channel_for(config, rule, incident.peak_level),
                 message=build_message(view), next_attempt_at=now, created_at=now))
         session.add(incident)
-        if decision.action != "skip" or not _logged_recently(session, key, decision.reason, now,
-                                                             policy):
-            _log(session, out, rule, key, decision.action, decision.reason, incident.id, now)
+        if decision.action != "skip" or not _repeats_last(session, key, decision.code):
+            _log(session, out, rule, key, decision.action, decision.reason, incident.id, now,
+                 decision.code)
     return out
 
 
-def _log(session, out, rule, key, action, reason, incident_id, now):
+def _log(session, out, rule, key, action, reason, incident_id, now, code=""):
     session.add(Decision(at=now, rule=rule.name, key=key, incident_id=incident_id, action=action,
-                         reason=reason))
+                         reason=reason, code=code))
     out.append(Taken(rule.name, key, action, reason, incident_id))
     log.info("%s %s: %s — %s", action, key, reason, f"incident #{incident_id}" if incident_id else "")
 
 
-def _logged_recently(session, key: str, reason: str, now: datetime, policy: Policy) -> bool:
-    """Skips repeat every detection run; log a skip once per kind of reason per bucket of time."""
+def _repeats_last(session, key: str, code: str) -> bool:
+    """A skip is recorded when its reason changes, not at every detection run."""
     last = session.exec(select(Decision).where(Decision.key == key).order_by(
         Decision.id.desc())).first()
-    return bool(last and last.action in ("skip", "inhibited")
-                and last.reason.split(";")[0] == reason.split(";")[0]
-                and now - last.at < timedelta(minutes=30))
+    return bool(last and code and last.code == code)

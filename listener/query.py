@@ -22,7 +22,6 @@ from functools import lru_cache
 import pyparsing as pp
 
 from classifiers.text import tokenize
-
 from listener.errors import QueryError
 
 pp.ParserElement.enable_packrat()
@@ -38,7 +37,7 @@ class Doc:
     fields: dict[str, str]
 
     @classmethod
-    def of(cls, text: str, **fields: str | None) -> "Doc":
+    def of(cls, text: str, **fields: str | None) -> Doc:
         return cls(tuple(tokenize(text)), {k: (v or "").lower() for k, v in fields.items()})
 
     def positions(self, word: str, wildcard: bool) -> list[int]:

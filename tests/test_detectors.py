@@ -1,6 +1,6 @@
 """Detectors and the lifecycle are pure: fed counts and `now`, asserted on their decisions."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -9,7 +9,7 @@ from alerts.lifecycle import IncidentState, Policy, decide
 from alerts.series import CountSeries
 
 STEP = timedelta(minutes=5)
-END = datetime(2026, 10, 30, 12, 0, tzinfo=timezone.utc)
+END = datetime(2026, 10, 30, 12, 0, tzinfo=UTC)
 
 
 def series(counts) -> CountSeries:
@@ -74,7 +74,7 @@ class TestSpike:
         assert tail_probability(20, 5) < tail_probability(20, 5, dispersion=3)
 
 
-T = datetime(2026, 10, 30, 12, tzinfo=timezone.utc)
+T = datetime(2026, 10, 30, 12, tzinfo=UTC)
 POLICY = Policy(repeat_interval=timedelta(hours=4), resolve_after=timedelta(hours=2))
 
 

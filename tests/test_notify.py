@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from slack_sdk import WebClient
@@ -14,7 +14,7 @@ from listener import pipeline
 from listener.models import Incident, Notification
 from tests.fakes.slack import Scripted
 
-NOW = datetime(2026, 10, 30, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 10, 30, 12, tzinfo=UTC)
 
 
 def view(**kw) -> AlertView:

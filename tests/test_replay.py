@@ -1,11 +1,11 @@
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from listener.sources.replay import ReplaySettings, ReplaySource
 
-T0 = datetime(2026, 10, 30, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 10, 30, 9, 0, tzinfo=UTC)
 
 
 def line(i: int, minutes: int, **extra) -> str:

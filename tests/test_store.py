@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
@@ -10,7 +10,7 @@ from classifiers.base import Labels, TopicHit
 from listener import store
 from listener.sources.base import RawMention
 
-T0 = datetime(2026, 10, 30, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 10, 30, 9, 0, tzinfo=UTC)
 
 
 def raw(i: int, minutes: int, author: str | None = None) -> RawMention:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import ClassVar
@@ -41,7 +41,7 @@ def parse_time(value: str) -> datetime:
     dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if dt.tzinfo is None:
         raise ValueError(f"{value!r} has no timezone; write e.g. 2026-10-30T09:40:00Z")
-    return dt.astimezone(timezone.utc)
+    return dt.astimezone(UTC)
 
 
 def resolve_path(path: str, base_dir: Path) -> Path:

@@ -78,7 +78,7 @@ class FakeSlack:
     def top_level(self) -> list[dict]:
         return [m for m in self.messages if not m.get("thread_ts")]
 
-    def __enter__(self) -> "FakeSlack":
+    def __enter__(self) -> FakeSlack:
         self.thread.start()
         return self
 
