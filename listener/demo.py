@@ -61,8 +61,8 @@ def run_demo(obj, *, speed: float | None, keep: bool) -> None:
     engine = build_engine(cfg, obj.config_dir, url)
     daemon = build_daemon(cfg, obj.config_dir, engine=engine, notifier=notifier,
                           stop_when_done=True)
-    bar = tqdm(total=round(span / 3600, 1), unit="h", desc="simulated",
-               bar_format="{desc} {n:.1f}/{total:.1f}h |{bar}| {postfix}")
+    bar = tqdm(total=round(span / 3600, 1), unit="h", desc="starting",
+               bar_format="simulated {n:.1f}/{total:.1f}h |{bar}| {desc}")
     last_update = [0.0]
 
     def tick(d) -> None:
@@ -74,7 +74,8 @@ def run_demo(obj, *, speed: float | None, keep: bool) -> None:
         with Session(engine) as s:
             n = s.execute(select(func.count()).select_from(Mention)).scalar()
             inc = s.execute(select(func.count()).select_from(Incident)).scalar()
-        bar.set_postfix_str(f"{d.clock.now():%a %H:%M} UTC · {n} mentions · {inc} incident(s)")
+        bar.set_description_str(f"{d.clock.now():%a %H:%M} UTC · {n} mentions · "
+                                f"{inc} incident(s)")
 
     daemon.on_tick = tick
     started = time.monotonic()

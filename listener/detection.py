@@ -222,7 +222,9 @@ def _detect_rule(session, config: Config, rule: Rule, policy: Policy, now: datet
             incident.last_signal_at = now
             incident.observed, incident.expected = signal.observed, signal.expected
             if decision.notify:
+                first_seen = incident.evidence.get("first_seen")
                 incident.evidence = evidence(session, config, rule, group, signal, now)
+                incident.evidence["first_seen"] = first_seen or incident.evidence["first_seen"]
         if decision.action == "escalated":
             incident.peak_level, incident.escalated_at = signal.level, now
         if decision.action == "resolved":
