@@ -10,32 +10,11 @@ from pathlib import Path
 
 import click
 
-from listener.config import Config, load_config_file
+from listener.clictx import Ctx
+from listener.config import load_config_file
 from listener.errors import ConfigError, ListenerError
 
 SHARED_SENTIMENT = Path("../shared/data/sentiment")
-
-
-class Ctx:
-    def __init__(self, config_path: Path, database_url: str | None, verbose: int) -> None:
-        self.config_path = config_path
-        self.database_url = database_url
-        self.verbose = verbose
-        self._config: Config | None = None
-
-    @property
-    def config(self) -> Config:
-        if self._config is None:
-            self._config = load_config_file(self.config_path)
-        return self._config
-
-    @property
-    def config_dir(self) -> Path:
-        return self.config_path.resolve().parent
-
-    def engine(self):
-        from listener.daemon import build_engine
-        return build_engine(self.config, self.config_dir, self.database_url)
 
 
 def _fail(exc: Exception, code: int) -> None:
@@ -264,6 +243,12 @@ def train_sentiment(data: Path, out: Path | None, hidden: int, epochs: int) -> N
     click.echo(f"trained on {report.train_size} tweets; val macro recall "
                f"{report.val_macro_recall:.4f} ({per}) -> {report.path}")
 
+
+def _register() -> None:
+    """Commands that live in modules of their own (one area each) are added here."""
+
+
+_register()
 
 if __name__ == "__main__":
     main()

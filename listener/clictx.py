@@ -1,0 +1,29 @@
+"""What every CLI command gets: the config path, the database URL, and lazy builders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from listener.config import Config, load_config_file
+
+
+class Ctx:
+    def __init__(self, config_path: Path, database_url: str | None, verbose: int) -> None:
+        self.config_path = config_path
+        self.database_url = database_url
+        self.verbose = verbose
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config_file(self.config_path)
+        return self._config
+
+    @property
+    def config_dir(self) -> Path:
+        return self.config_path.resolve().parent
+
+    def engine(self):
+        from listener.daemon import build_engine
+        return build_engine(self.config, self.config_dir, self.database_url)
