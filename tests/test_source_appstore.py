@@ -127,7 +127,7 @@ def test_a_one_review_feed_an_app_entry_a_repeat_missing_fields_and_an_empty_pag
     (Reply(200, {"unexpected": True}), SourceError,
      "appstore: app 1234567890 (us), page 1: the answer has no feed"),
     (Reply(500, "oops", content_type="text/plain"), SourceError,
-     "appstore: app 1234567890 (us), page 1: HTTP 500 (will retry)"),
+     "appstore: app 1234567890 (us), page 1: HTTP 500"),
     (Reply(429, "slow down", headers={"Retry-After": "3600"}), SourceError,
      "appstore: app 1234567890 (us), page 1: rate limited (HTTP 429); the platform asks to "
      "wait 3600s"),
@@ -137,7 +137,7 @@ def test_a_one_review_feed_an_app_entry_a_repeat_missing_fields_and_an_empty_pag
     (Reply(404, "Not Found"), PermanentSourceError,
      "appstore: app 1234567890 (us), page 1: not found (HTTP 404); check sources.appstore.apps[0]"),
     (Reply(200, {"feed": {}}, delay=1.0), SourceError,
-     "appstore: app 1234567890 (us), page 1: no answer within 0.3s (will retry)"),
+     "appstore: app 1234567890 (us), page 1: no answer within 0.3s"),
 ])
 def test_each_failure_is_an_error_of_the_right_kind_and_nothing_moves(sqlite_engine, reply, kind,
                                                                       message):

@@ -2,8 +2,12 @@
 
 from listener.sources.appstore import AppStoreSource
 from listener.sources.replay import ReplaySource
+from listener.sources.rss import RssSource
+from listener.sources.trustpilot import TrustpilotSource
 
 SOURCES = {
     "replay": ReplaySource,
     "appstore": AppStoreSource,
+    "trustpilot": TrustpilotSource,
+    "rss": RssSource,
 }

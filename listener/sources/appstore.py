@@ -122,7 +122,7 @@ class AppStoreSource:
                                  fix_auth=f"check sources.appstore.apps[{index}] (id and country)")
         feed = data.get("feed") if isinstance(data, dict) else None
         if not isinstance(feed, dict):
-            raise SourceError(f"appstore: {what}: the answer has no feed (will retry)")
+            raise SourceError(f"appstore: {what}: the answer has no feed")
         entries = feed.get("entry") or []
         if isinstance(entries, dict):  # a feed of one review holds an object, not a list
             entries = [entries]

@@ -108,11 +108,11 @@ class WebApi:
                 resp = self.session.request(method, url, params=params, headers=headers,
                                             json=json, timeout=self.timeout)
             except requests.Timeout:
-                raise SourceError(f"{self.source}: {what}: no answer within {self.timeout:g}s "
-                                  "(will retry)") from None
+                raise SourceError(
+                    f"{self.source}: {what}: no answer within {self.timeout:g}s") from None
             except requests.RequestException as exc:
                 raise SourceError(f"{self.source}: {what}: cannot connect "
-                                  f"({type(exc).__name__}; will retry)") from None
+                                  f"({type(exc).__name__})") from None
             status = resp.status_code
             if status in accept:
                 return resp
@@ -134,7 +134,7 @@ class WebApi:
                 raise PermanentSourceError(f"{self.source}: {what}: not found (HTTP 404)"
                                            + (f"; {fix_404}" if fix_404 else ""))
             if status >= 400:
-                raise SourceError(f"{self.source}: {what}: HTTP {status} (will retry)")
+                raise SourceError(f"{self.source}: {what}: HTTP {status}")
             return resp
         raise AssertionError("unreachable")
 
@@ -146,7 +146,7 @@ class WebApi:
             return resp.json()
         except ValueError:
             raise SourceError(f"{self.source}: {what}: the answer is not JSON "
-                              f"({len(resp.content)} bytes; will retry)") from None
+                              f"({len(resp.content)} bytes)") from None
 
 
 def new_session() -> requests.Session:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -234,7 +235,11 @@ class FakeFeeds:
         doc = self.documents.get(req.path)
         if doc is None:
             return Reply(404, "<html>Not Found</html>", content_type="text/html")
-        return Reply(200, doc, content_type="application/rss+xml; charset=utf-8")
+        etag = '"' + hashlib.sha1(doc).hexdigest()[:12] + '"'
+        if req.headers.get("if-none-match") == etag:
+            return Reply(304, b"", headers={"ETag": etag})
+        return Reply(200, doc, content_type="application/rss+xml; charset=utf-8",
+                     headers={"ETag": etag})
 
     def serve(self) -> FakeWeb:
         return FakeWeb(self.handler)
