@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 TOKEN = re.compile(r"[#@]?\w+(?:'\w+)*")
 
 
+ACCENTS = re.compile("[\u0300-\u036f]")  # combining diacritics of Latin, Greek and Cyrillic
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form: casefolded, compatibility forms unified (ﬁ -> fi,
+    full-width -> ASCII) and Latin/Greek/Cyrillic accents dropped (café -> cafe); curly
+    apostrophes become straight. Marks that change a letter in other scripts (kana voicing,
+    Indic vowel signs) are kept, so が stays distinct from か."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("’", "'"))
+    return unicodedata.normalize("NFC", ACCENTS.sub("", decomposed))
+
+
 def tokenize(text: str) -> list[str]:
-    """Lowercase words; #hashtags and @handles keep their sign; curly apostrophes are folded."""
-    return TOKEN.findall(text.lower().replace("’", "'"))
+    """Folded words (see `fold`); #hashtags and @handles keep their sign."""
+    return TOKEN.findall(fold(text))
 
 
 def bare(token: str) -> str:

@@ -57,9 +57,10 @@ def build_notifier(config: Config) -> Notifier:
 
 def build_sources(config: Config, config_dir: Path, clock: Callable[[], datetime]) -> dict:
     out = {}
+    queries = [b.query for b in config.brands]   # sources that search compile them
     for name, settings in config.enabled_sources().items():
         cls = SOURCES[name]
-        out[name] = cls(settings, base_dir=config_dir, clock=clock)
+        out[name] = cls(settings, base_dir=config_dir, clock=clock, queries=queries)
     return out
 
 

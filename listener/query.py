@@ -10,8 +10,9 @@
     lang:en source:reddit author:name    field filters
     ( ... )                 grouping
 
-Precedence, tightest first: NOT, NEAR, AND, OR. Matching is case-insensitive and works on words,
-so `glow` does not match `glowing` unless written `glow*`.
+Precedence, tightest first: NOT, NEAR, AND, OR. Matching is case- and accent-insensitive (`cafe`
+matches "Café", `café` matches "CAFE") and works on words, so `glow` does not match `glowing` unless
+written `glow*`. `listener.querycompile` turns the same tree into Twitter's and Reddit's own syntax.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from functools import lru_cache
 
 import pyparsing as pp
 
-from classifiers.text import tokenize
+from classifiers.text import fold, tokenize
 from listener.errors import QueryError
 
 pp.ParserElement.enable_packrat()
@@ -38,7 +39,7 @@ class Doc:
 
     @classmethod
     def of(cls, text: str, **fields: str | None) -> Doc:
-        return cls(tuple(tokenize(text)), {k: (v or "").lower() for k, v in fields.items()})
+        return cls(tuple(tokenize(text)), {k: fold(v or "") for k, v in fields.items()})
 
     def positions(self, word: str, wildcard: bool) -> list[int]:
         out = []
@@ -197,7 +198,7 @@ def _grammar() -> pp.ParserElement:
     near = pp.Regex(r"NEAR/(?P<n>\d+)").set_parse_action(lambda t: int(t["n"]))
     keyword = and_kw | or_kw | not_kw | near
     field = pp.Regex(rf"(?P<f>{'|'.join(FIELDS)}):(?P<v>[^\s()\"]+)").set_parse_action(
-        lambda t: Field(t["f"], t["v"].lower()))
+        lambda t: Field(t["f"], fold(t["v"])))
     phrase = pp.QuotedString('"', esc_char="\\").set_parse_action(_phrase)
     word = (~keyword + pp.Regex(r"[^\s()\"\-][^\s()\"]*")).set_parse_action(_word)
     operand = field | phrase | word
@@ -210,7 +211,8 @@ def _grammar() -> pp.ParserElement:
     near_expr = (unary + pp.ZeroOrMore(near + unary)).set_parse_action(_near)
     and_expr = (near_expr + pp.ZeroOrMore(pp.Suppress(pp.Opt(and_kw)) + near_expr)
                 ).set_parse_action(_nary(And))
-    or_expr <<= (and_expr + pp.ZeroOrMore(pp.Suppress(or_kw) + and_expr)).set_parse_action(_nary(Or))
+    or_expr <<= (and_expr + pp.ZeroOrMore(pp.Suppress(or_kw) + and_expr)
+                 ).set_parse_action(_nary(Or))
     return or_expr
 
 

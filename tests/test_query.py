@@ -24,6 +24,42 @@ BRAND = '("lumi toys" OR lumitoys OR @lumitoys) -hiring -job'
     ("lumi -source:reddit", "lumi", {"source": "reddit"}, False),
     ("pumpkin-glow", "my pumpkin glow broke", {}, True),              # hyphenated = phrase
     ("don't", "I don’t like it", {}, True),                           # curly apostrophe
+    # case
+    ("LumiToys", "LUMITOYS recall", {}, True),
+    ('"Pumpkin GLOW"', "my pumpkin glow broke", {}, True),
+    ("lumi AND toys", "Lumi makes toys", {}, True),
+    ("lumi and toys", "Lumi makes toys", {}, False),                  # lowercase and: a word
+    # accents, both ways, and other foldings
+    ("cafe", "Le Café Lumi", {}, True),
+    ("café", "le cafe lumi", {}, True),
+    ("crème NEAR/3 brûlée", "creme glacee et brulee", {}, True),
+    ('"jouet lumière"', "Ce JOUET LUMIÈRE a brûlé", {}, True),
+    ("naïve*", "how naively built", {}, True),
+    ("straße", "Lumi Strasse 5", {}, True),                           # ß folds to ss
+    ("ＬＵＭＩ", "lumi", {}, True),                                     # full-width letters
+    ("lumi author:José", "lumi", {"author": "jose"}, True),
+    ("が", "か", {}, False),                                            # kana voicing is kept
+    # wildcards
+    ("burn*", "It BURNED her hand", {}, True),
+    ("burn*", "sunburn", {}, False),                                   # a prefix, not a suffix
+    ('"pumpkin glow*"', "pumpkin glowing", {}, False),                 # no wildcard in a phrase
+    ("#lumi*", "#LumiToys rocks", {}, True),
+    # quotes
+    ('"lumi toys"', "lumi, toys", {}, True),                          # punctuation between words
+    ('"lumi toys"', "toys lumi", {}, False),
+    ('"@lumitoys help"', "@LumiToys help me", {}, True),
+    # exclusions
+    ("lumi -(job OR hiring)", "Lumi is hiring", {}, False),
+    ("lumi NOT (job hiring)", "lumi job", {}, True),                  # only both together excluded
+    ("lumi -\"gift card\"", "lumi gift card scam", {}, False),
+    # NEAR
+    ("flashlight NEAR/1 burned", "flashlight burned", {}, True),
+    ("flashlight NEAR/1 burned", "flashlight nearly burned", {}, False),
+    ('"pumpkin glow" NEAR/3 hot', "the pumpkin glow got really hot", {}, True),
+    ("flashlight NEAR/3 (burn* OR fire)", "fire from the flashlight", {}, True),
+    # handles and hashtags
+    ("@lumitoys", "lumitoys is great", {}, False),                    # a handle wants the @
+    ("#lumitoys", "@lumitoys hello", {}, False),
 ])
 def test_matching(query, text, fields, expected):
     assert matches(query, text, **fields) is expected

@@ -76,7 +76,9 @@ class ReplaySource:
     Settings: ClassVar[type[Strict]] = ReplaySettings
 
     def __init__(self, settings: ReplaySettings, *, base_dir: Path,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], queries: object = None) -> None:
+        # `queries` (the brand queries, for sources that search) is not needed: a replay is
+        # matched locally like every source
         self.settings = settings
         self.path = resolve_path(settings.path, base_dir)
         self.clock = clock
