@@ -203,6 +203,17 @@ def test_a_rate_limit_longer_than_max_wait_ends_the_run_and_nothing_is_asked_bef
     assert collect(sqlite_engine, fake, src).stored == 10
 
 
+def test_a_rate_limit_that_persists_after_two_resets_ends_the_run(sqlite_engine, fake):
+    clock = FakeTime(AFTER_RECORDING)
+    reset = str(int((clock.now + timedelta(seconds=9)).timestamp()))
+    fake.script = [Scripted(429, {"title": "Too Many Requests"}, {"x-rate-limit-reset": reset})
+                   ] * 3
+    r = collect(sqlite_engine, fake, source(fake, clock))
+    assert r.error == ("twitter: still rate limited after waiting for the reset twice "
+                       "(will retry)")
+    assert clock.slept == [10.0, 1.0] and len(fake.requests) == 3
+
+
 @pytest.mark.parametrize("status, why", [
     (401, "the bearer token was refused"),
     (403, "the bearer token may not use recent search (the project's access level?)"),

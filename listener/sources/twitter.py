@@ -306,10 +306,12 @@ class TwitterSource:
     # -- the request, with rate-limit waits and error wording ------------------------------
     def _search(self, params: dict[str, Any]) -> Any:
         self._check_not_blocked()
-        for _attempt in range(3):
+        for attempt in (1, 2, 3):
             try:
                 return self.client.search_recent_tweets(**params)
             except tweepy.TooManyRequests as exc:
+                if attempt == 3:
+                    break
                 self._wait_for_reset(exc.reset_time)
             except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
                 status = exc.response.status_code
