@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from listener.cli import main
 from listener.config import load_config, load_config_file
 from listener.errors import ConfigError
+from listener.sources import SOURCES
 from tests.conftest import CONFIG
 
 BASE = """\
@@ -49,7 +50,8 @@ def test_the_shipped_config_is_valid():
      "${SLACK_BOT_TOKEN:-} to leave the setting empty"),
     ("unknown source",
      BASE.replace("  replay: {}", "  replay: {}\n  twiter: {}"), {},
-     'sources.twiter: unknown source "twiter"; valid sources: replay'),
+     'sources.twiter: unknown source "twiter"; did you mean "twitter"? valid sources: '
+     + ", ".join(SOURCES)),
     ("bad query",
      BASE.replace("query: lumitoys", "query: '(lumitoys OR \"lumi toys\"'"), {},
      'brands[0].query: "(lumitoys OR \\"lumi toys\\"" is not a valid query: the ( at column 1 '
