@@ -18,6 +18,7 @@ class Labels:
     sentiment: str                    # negative | neutral | positive
     sentiment_score: float            # probability of that label
     topics: dict[str, TopicHit] = field(default_factory=dict)
+    complaint: float | None = None    # probability that the post is a complaint
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
-"""The built-in classifier: one encoder pass per batch feeds both sentiment and topics."""
+"""The built-in classifier: one encoder pass per batch feeds sentiment, topics and complaints."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from classifiers.base import Labels, TopicSpec
+from classifiers.base import Labels, TopicHit, TopicSpec
+from classifiers.complaints import ComplaintModel
 from classifiers.encoder import Encoder
 from classifiers.sentiment import SentimentHead
 from classifiers.topics import TopicMatcher
@@ -13,21 +14,62 @@ from classifiers.topics import TopicMatcher
 class BuiltinClassifier:
     def __init__(self, topics: Sequence[TopicSpec] = (), *, encoder: Encoder | None = None,
                  head: SentimentHead | None = None, threads: int | None = None,
-                 batch_size: int = 64) -> None:
-        self.encoder = encoder or Encoder(threads=threads)
+                 batch_size: int = 64, fast: bool = True, sentiment=None,
+                 zero_shot=None, zero_shot_threshold: float = 0.8,
+                 complaints: ComplaintModel | None = None) -> None:
+        """`sentiment`: a configured model (classifiers.hf.HFSentiment) used instead of the
+        built-in head; `zero_shot`: an NLI model (classifiers.hf.ZeroShotTopics) adding topics
+        whose entailment probability reaches `zero_shot_threshold`."""
         self.head = head or SentimentHead.load()
+        self.sentiment = sentiment
+        self.zero_shot, self.zero_shot_threshold = zero_shot, zero_shot_threshold
+        self.complaints = complaints if complaints is not None else ComplaintModel.load()
+        self.topic_specs = list(topics)
+        self.encoder = encoder or builtin_encoder(self.head, threads=threads, fast=fast)
         self.batch_size = batch_size
         self.topics = TopicMatcher(topics, lambda t: self.encoder.encode(t))
-        self.version = f"{self.encoder.name}+{self.head.version}"
+        parts = [f"{self.encoder.name}+{self.head.version}/{self.encoder.backend}"]
+        parts += [m.version for m in (sentiment, zero_shot) if m is not None]
+        self.version = " ".join(parts)
 
     def classify(self, texts: Sequence[str]) -> list[Labels]:
         if not texts:
             return []
-        emb = self.encoder.encode(texts, batch_size=self.batch_size)
-        proba = self.head.predict_proba(emb)
-        topics = self.topics.match(texts, emb)
-        out = []
-        for i in range(len(texts)):
-            k = int(proba[i].argmax())
-            out.append(Labels(self.head.labels[k], round(float(proba[i, k]), 4), topics[i]))
-        return out
+        texts = [clean(t) for t in texts]
+        pooled, first = self.encoder.forward(texts, batch_size=self.batch_size)
+        if self.sentiment is not None:
+            sentiments = self.sentiment.predict(texts)
+        else:
+            proba = self.head.predict_proba(first if self.head.pooling == "cls" else pooled)
+            sentiments = [(self.head.labels[int(p.argmax())], round(float(p.max()), 4))
+                          for p in proba]
+        topics = self.topics.match(texts, pooled)
+        if self.zero_shot is not None and self.topic_specs:
+            scores = self.zero_shot.scores(texts, [t.description for t in self.topic_specs])
+            for i, row in enumerate(scores):
+                for spec, score in zip(self.topic_specs, row, strict=True):
+                    if score >= self.zero_shot_threshold and spec.name not in topics[i]:
+                        topics[i][spec.name] = TopicHit(round(float(score), 4),
+                                                        f"zero-shot entailment {score:.2f}")
+        complaint = self.complaints.predict_proba(texts, pooled)
+        return [Labels(s, p, topics[i], round(float(complaint[i]), 4))
+                for i, (s, p) in enumerate(sentiments)]
+
+
+def builtin_encoder(head: SentimentHead, *, threads: int | None = None,
+                    fast: bool = True) -> Encoder:
+    """The encoder as the built-in model runs it: adapters merged, ONNX int8 when fast."""
+    encoder = Encoder(threads=threads, max_length=int(head.meta.get("max_length", 128)))
+    if head.adapters:
+        from classifiers.lora import merge_lora
+        merge_lora(encoder.model, head.adapters)
+    if fast:
+        encoder.use_onnx(tag=head.version)
+    return encoder
+
+
+def clean(text: str) -> str:
+    """What the models read: valid UTF-8 (lone surrogates replaced), at most 2,000 characters
+    (the encoder reads 128 word pieces at most anyway)."""
+    text = text.encode("utf-8", errors="replace").decode("utf-8")
+    return text[:2000]

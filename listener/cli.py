@@ -246,6 +246,10 @@ def train_sentiment(data: Path, out: Path | None, hidden: int, epochs: int) -> N
 
 def _register() -> None:
     """Commands that live in modules of their own (one area each) are added here."""
+    from listener import cli_models
+
+    train.add_command(cli_models.train_complaints)
+    main.add_command(cli_models.bench)
 
 
 _register()

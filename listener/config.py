@@ -33,6 +33,7 @@ from listener.sources import SOURCES
 
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
 NAME = r"^[a-z0-9][a-z0-9_\-]*$"
+TOPIC_NAME = r"^[A-Za-z0-9][A-Za-z0-9 _\-]*$"
 
 
 class Product(Strict):
@@ -56,17 +57,31 @@ Sources = _sources_model()
 
 
 class SentimentSettings(Strict):
-    model: Literal["builtin"] = Field("builtin", description="builtin: MiniLM encoder + trained head")
+    model: str = Field("builtin", min_length=1, description=(
+        "builtin (MiniLM encoder + the shipped head), or a Hugging Face sequence-classification "
+        "model: a local folder or an id already in the local cache"))
+    labels: dict[str, Literal["negative", "neutral", "positive"]] = Field(
+        default_factory=dict, description="the model's label names -> sentiment, when its "
+        "id2label does not say (e.g. LABEL_0: negative)")
+
+
+class ZeroShotSettings(Strict):
+    model: str = Field(min_length=1, description="an NLI model (local folder or cached id)")
+    hypothesis: str = Field("This text is about {}.", description="{} is the topic description")
+    threshold: float = Field(0.8, gt=0, le=1, description="entailment probability for a topic")
 
 
 class ClassifierSettings(Strict):
     sentiment: SentimentSettings = Field(default_factory=SentimentSettings)
+    zero_shot: ZeroShotSettings | None = Field(None, description="optional zero-shot topics")
     batch_size: int = Field(64, ge=1, le=1024, description="texts per model call")
     threads: int | None = Field(None, ge=1, description="torch threads; default: all cores")
+    fast: bool = Field(True, description="run the built-in encoder with ONNX Runtime, int8")
 
 
 class Topic(Strict):
-    name: str = Field(pattern=NAME, description="identifier used in rules, e.g. product_safety")
+    name: str = Field(pattern=TOPIC_NAME, description=(
+        "identifier used in rules and shown in alerts, e.g. product_safety or Late Flight"))
     description: str = Field(description="one sentence saying what belongs to the topic")
     keywords: list[str] = Field(default_factory=list,
                                 description="words or phrases (trailing * allowed) that mark it")
@@ -309,6 +324,7 @@ def _describe(err: dict, secret_paths: set[str]) -> str:
     if kind == "string_pattern_mismatch":
         pattern = err["ctx"]["pattern"]
         fix = ("use lowercase letters, digits, - and _" if pattern == NAME
+               else "use letters, digits, spaces, - and _" if pattern == TOPIC_NAME
                else "start it with http:// or https://")
         return f"{path}: {shown} is not allowed; {fix}"
     if kind in ("dict_type", "model_type", "model_attributes_type"):

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from alerts.notifiers import ConsoleNotifier, Notifier, SlackNotifier
 from classifiers.base import TopicSpec
+from classifiers.errors import ModelError
 from listener import pipeline, store
 from listener.clock import ReplayClock, SystemClock
 from listener.config import Config, database_url
@@ -38,10 +39,27 @@ def build_engine(config: Config, config_dir: Path, url: str | None = None) -> En
 def build_classifier(config: Config):
     from classifiers.builtin import BuiltinClassifier
 
+    settings = config.classifier
     topics = [TopicSpec(t.name, t.description, tuple(t.keywords), tuple(t.examples), t.similarity)
               for t in config.topics]
-    return BuiltinClassifier(topics, threads=config.classifier.threads,
-                             batch_size=config.classifier.batch_size)
+    sentiment = zero_shot = None
+    try:
+        if settings.sentiment.model != "builtin":
+            from classifiers.hf import HFSentiment
+            sentiment = HFSentiment(settings.sentiment.model, labels=settings.sentiment.labels,
+                                    threads=settings.threads)
+        if settings.zero_shot is not None:
+            from classifiers.hf import ZeroShotTopics
+            zero_shot = ZeroShotTopics(settings.zero_shot.model,
+                                       hypothesis=settings.zero_shot.hypothesis,
+                                       threads=settings.threads)
+        return BuiltinClassifier(topics, threads=settings.threads,
+                                 batch_size=settings.batch_size, fast=settings.fast,
+                                 sentiment=sentiment, zero_shot=zero_shot,
+                                 zero_shot_threshold=(settings.zero_shot.threshold
+                                                      if settings.zero_shot else 0.8))
+    except ModelError as exc:
+        raise ListenerError(f"classifier: {exc}") from None
 
 
 def build_notifier(config: Config) -> Notifier:

@@ -65,7 +65,8 @@ class Label(SQLModel, table=True):
     sentiment_score: float
     topics: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False),
                          description="topic -> {score, evidence}")
-    model_version: str = Field(max_length=128)
+    complaint: float | None = Field(default=None, description="probability of a complaint")
+    model_version: str = Field(max_length=256)
     classified_at: datetime = _ts()
 
 

@@ -16,6 +16,7 @@ def mention_record(m: Mention, lab: Label | None) -> dict:
         "sentiment": lab.sentiment if lab else None,
         "sentiment_score": lab.sentiment_score if lab else None,
         "topics": lab.topics if lab else {},
+        "complaint": lab.complaint if lab else None,
         "model_version": lab.model_version if lab else None,
     }
 
