@@ -23,7 +23,8 @@ def make(web, *, max_pages: int = 10, sleeps: list | None = None, now=NOW, timeo
     config = config_with(
         f"  appstore:\n    api_url: {web.base_url}\n    apps: [{{id: {APP}, country: us}}]\n"
         f"    max_pages: {max_pages}\n    timeout: {timeout}\n")
-    source = AppStoreSource(config.sources.appstore, clock=lambda: now, queries=queries(config),
+    source = AppStoreSource(config.sources.appstore, wall_clock=lambda: now,
+                            queries=queries(config),
                             session=requests.Session(),
                             sleep=(sleeps.append if sleeps is not None else lambda s: None))
     return config, source

@@ -25,8 +25,9 @@ def make(web, *, password: str = "app-pass-hunter2", per_page: int = 100, max_pa
         f"    app_password: ${{BLUESKY_APP_PASSWORD}}\n    per_page: {per_page}\n"
         f"    max_pages: {max_pages}\n    timeout: {timeout}\n",
         env={"BLUESKY_APP_PASSWORD": password})
-    source = BlueskySource(config.sources.bluesky, clock=lambda: now[0] if isinstance(now, list)
-                           else now, queries=queries(config), session=requests.Session(),
+    source = BlueskySource(config.sources.bluesky,
+                           wall_clock=lambda: now[0] if isinstance(now, list) else now,
+                           queries=queries(config), session=requests.Session(),
                            sleep=(sleeps.append if sleeps is not None else lambda s: None))
     return config, source
 

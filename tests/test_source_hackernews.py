@@ -24,7 +24,7 @@ def make(web, *, per_page: int = 100, max_pages: int = 10, sleeps=None, now=NOW,
         f"  hackernews:\n    api_url: {web.base_url}\n    per_page: {per_page}\n"
         f"    max_pages: {max_pages}\n    timeout: {timeout}\n")
     source = HackerNewsSource(
-        config.sources.hackernews, clock=lambda: now[0] if isinstance(now, list) else now,
+        config.sources.hackernews, wall_clock=lambda: now[0] if isinstance(now, list) else now,
         queries=queries(config) if brand_queries is None else brand_queries,
         session=requests.Session(),
         sleep=(sleeps.append if sleeps is not None else lambda s: None))

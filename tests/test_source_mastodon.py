@@ -39,7 +39,8 @@ def make(*blocks: str, token: str = "", per_page: int = 40, max_pages: int = 10,
         f"  mastodon:\n    per_page: {per_page}\n    max_pages: {max_pages}\n"
         f"    timeout: {timeout}\n    instances:\n" + "".join(blocks),
         env={"MASTODON_TOKEN": token})
-    source = MastodonSource(config.sources.mastodon, clock=lambda: NOW, queries=queries(config),
+    source = MastodonSource(config.sources.mastodon, wall_clock=lambda: NOW,
+                            queries=queries(config),
                             session=requests.Session(),
                             sleep=(sleeps.append if sleeps is not None else lambda s: None))
     return config, source

@@ -22,7 +22,7 @@ FORUM = "/latest.rss"
 def make(web, *paths: str, timeout: str = "2s", now=NOW):
     feeds = "".join(f"      - {web.base_url}{p}\n" for p in paths)
     config = config_with(f"  rss:\n    timeout: {timeout}\n    feeds:\n{feeds}")
-    source = RssSource(config.sources.rss, clock=lambda: now, queries=queries(config),
+    source = RssSource(config.sources.rss, wall_clock=lambda: now, queries=queries(config),
                        session=requests.Session(), sleep=lambda s: None)
     return config, source
 

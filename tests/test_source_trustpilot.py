@@ -26,7 +26,7 @@ def make(web, *, key: str = KEY, per_page: int = 100, max_pages: int = 10, sleep
         f"  trustpilot:\n    api_url: {web.base_url}\n    api_key: ${{TRUSTPILOT_API_KEY}}\n"
         f"    business_unit_id: {BU}\n    per_page: {per_page}\n    max_pages: {max_pages}\n"
         f"    timeout: {timeout}\n", env={"TRUSTPILOT_API_KEY": key})
-    source = TrustpilotSource(config.sources.trustpilot, clock=lambda: NOW,
+    source = TrustpilotSource(config.sources.trustpilot, wall_clock=lambda: NOW,
                               queries=queries(config), session=requests.Session(),
                               sleep=(sleeps.append if sleeps is not None else lambda s: None))
     return config, source

@@ -25,7 +25,7 @@ from listener.errors import SourceError
 from listener.sources.base import Batch, Cursor, RawMention
 from listener.sources.listing import ListingSettings, Page, drain, fetch_each
 from listener.sources.plaintext import clean_text, join_title
-from listener.sources.webapi import WebApi, parse_time, stable_id
+from listener.sources.webapi import WebApi, parse_time, stable_id, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -92,16 +92,20 @@ class AppStoreSource:
     Settings: ClassVar[type[Strict]] = AppStoreSettings
 
     def __init__(self, settings: AppStoreSettings, *, base_dir: Path | None = None,
-                 clock: Callable[[], datetime], queries: list[str] | None = None,
+                 clock: Callable[[], datetime] | None = None,
+                 queries: list[str] | None = None,
                  session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 wall_clock: Callable[[], datetime] = utcnow) -> None:
         self.settings = settings
-        self.clock = clock
+        # `clock` is the daemon's (simulated during a replay); the platform lives in real
+        # time, so the windows it is asked for use `wall_clock`
+        self.wall_clock = wall_clock
         self.api = WebApi(session, source=self.name, timeout=settings.timeout.total_seconds(),
                           max_wait=settings.max_wait.total_seconds(), sleep=sleep)
 
     def fetch(self, cursor: Cursor | None) -> Batch:
-        now = self.clock()
+        now = self.wall_clock()
         s = self.settings
         readers = {}
         for i, app in enumerate(s.apps):

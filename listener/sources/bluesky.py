@@ -34,7 +34,7 @@ from listener.sources.base import Batch, Cursor, RawMention
 from listener.sources.listing import ListingSettings, Page, StaleToken, drain, fetch_each
 from listener.sources.plaintext import clean_text
 from listener.sources.searchterms import search_terms
-from listener.sources.webapi import WebApi, parse_time, stable_id
+from listener.sources.webapi import WebApi, parse_time, stable_id, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +96,15 @@ class BlueskySource:
     Settings: ClassVar[type[Strict]] = BlueskySettings
 
     def __init__(self, settings: BlueskySettings, *, base_dir: Path | None = None,
-                 clock: Callable[[], datetime], queries: list[str] | None = None,
+                 clock: Callable[[], datetime] | None = None,
+                 queries: list[str] | None = None,
                  session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 wall_clock: Callable[[], datetime] = utcnow) -> None:
         self.settings = settings
-        self.clock = clock
+        # `clock` is the daemon's (simulated during a replay); the platform lives in real
+        # time, so the windows it is asked for use `wall_clock`
+        self.wall_clock = wall_clock
         self.terms = search_terms(queries)
         self.api = WebApi(session, source=self.name, timeout=settings.timeout.total_seconds(),
                           max_wait=settings.max_wait.total_seconds(), sleep=sleep,
@@ -112,7 +116,7 @@ class BlueskySource:
         if not self.terms:
             raise PermanentSourceError("bluesky: the brands' queries give no word to search "
                                        "for; give each brand a query with words")
-        s, now = self.settings, self.clock()
+        s, now = self.settings, self.wall_clock()
         readers = {}
         for term in self.terms:
             def read(state, term=term):

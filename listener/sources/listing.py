@@ -33,6 +33,8 @@ from listener.sources.webapi import WebSettings, iso, parse_time
 
 log = logging.getLogger(__name__)
 
+AUTHOR_MAX, LANG_MAX = 256, 16  # mentions.author and mentions.lang
+
 
 class ListingSettings(WebSettings):
     """Settings of a source that drains newest-first listings (see the module docstring)."""
@@ -75,6 +77,9 @@ def drain(state: dict | None, *, read_page: PageReader, now: datetime, lookback:
     """Read pages of one listing until the watermark, the last page or `max_pages`."""
     state = state or {}
     since = parse_time(state["since"]) if state.get("since") else now - lookback
+    if since > now:  # a cursor written under a wrong clock must not hide everything until then
+        log.warning("a listing's watermark %s is in the future; reading from now on", since)
+        since = now
     seen = {k: parse_time(v) for k, v in (state.get("seen") or {}).items()}
     progress = state.get("drain") or {}
     until = parse_time(progress["until"]) if progress.get("until") else now
@@ -162,6 +167,9 @@ def fetch_each(source: str, cursor: Cursor | None,
         for m in got.mentions:
             if m.external_id not in ids:
                 ids.add(m.external_id)
+                # the columns are sized (PostgreSQL enforces it): a feed's title as author or a
+                # long language tag must not fail the whole batch
+                m.author, m.lang = m.author[:AUTHOR_MAX], (m.lang or None) and m.lang[:LANG_MAX]
                 out.append(m)
     if failures and len(failures) == len(readers):
         message = "; ".join(dict.fromkeys(str(f) for f in failures))

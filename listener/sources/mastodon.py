@@ -41,7 +41,14 @@ from listener.sources.base import Batch, Cursor, RawMention
 from listener.sources.listing import Keyed, fetch_each
 from listener.sources.plaintext import join_title, strip_html
 from listener.sources.searchterms import search_terms
-from listener.sources.webapi import USER_AGENT, RateLimited, WebSettings, parse_time, stable_id
+from listener.sources.webapi import (
+    USER_AGENT,
+    RateLimited,
+    WebSettings,
+    parse_time,
+    stable_id,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -125,11 +132,15 @@ class MastodonSource:
     Settings: ClassVar[type[Strict]] = MastodonSettings
 
     def __init__(self, settings: MastodonSettings, *, base_dir: Path | None = None,
-                 clock: Callable[[], datetime], queries: list[str] | None = None,
+                 clock: Callable[[], datetime] | None = None,
+                 queries: list[str] | None = None,
                  session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 wall_clock: Callable[[], datetime] = utcnow) -> None:
         self.settings = settings
-        self.clock = clock
+        # `clock` is the daemon's (simulated during a replay); the platform lives in real
+        # time, so the windows it is asked for use `wall_clock`
+        self.wall_clock = wall_clock
         self.sleep = sleep
         self.terms = search_terms(queries)
         session = session or requests.Session()
@@ -143,7 +154,7 @@ class MastodonSource:
             for inst in settings.instances]
 
     def fetch(self, cursor: Cursor | None) -> Batch:
-        now = self.clock()
+        now = self.wall_clock()
         readers: dict[str, Callable[[Any], Keyed]] = {}
         for i, inst in enumerate(self.settings.instances):
             base = inst.url.rstrip("/")

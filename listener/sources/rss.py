@@ -31,7 +31,7 @@ from listener.errors import SourceError
 from listener.sources.base import Batch, Cursor, RawMention
 from listener.sources.listing import Keyed, fetch_each
 from listener.sources.plaintext import join_title, strip_html
-from listener.sources.webapi import WebApi, WebSettings, iso, stable_id
+from listener.sources.webapi import WebApi, WebSettings, iso, stable_id, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -114,16 +114,20 @@ class RssSource:
     Settings: ClassVar[type[Strict]] = RssSettings
 
     def __init__(self, settings: RssSettings, *, base_dir: Path | None = None,
-                 clock: Callable[[], datetime], queries: list[str] | None = None,
+                 clock: Callable[[], datetime] | None = None,
+                 queries: list[str] | None = None,
                  session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 wall_clock: Callable[[], datetime] = utcnow) -> None:
         self.settings = settings
-        self.clock = clock
+        # `clock` is the daemon's (simulated during a replay); the platform lives in real
+        # time, so the windows it is asked for use `wall_clock`
+        self.wall_clock = wall_clock
         self.api = WebApi(session, source=self.name, timeout=settings.timeout.total_seconds(),
                           max_wait=settings.max_wait.total_seconds(), sleep=sleep)
 
     def fetch(self, cursor: Cursor | None) -> Batch:
-        now = self.clock()
+        now = self.wall_clock()
         readers = {url: (lambda state, i=i, url=url: self._feed(i, url, state, now))
                    for i, url in enumerate(self.settings.feeds)}
         return fetch_each(self.name, cursor, readers)

@@ -169,6 +169,10 @@ def parse_time(value: Any) -> datetime:
     return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)
 
 
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat()
 
