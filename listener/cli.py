@@ -251,6 +251,9 @@ def _register() -> None:
     train.add_command(cli_models.train_complaints)
     main.add_command(cli_models.bench)
 
+    from listener.cli_eval import eval_group
+    main.add_command(eval_group)
+
 
 _register()
 

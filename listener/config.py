@@ -120,7 +120,10 @@ class Rule(Strict):
     min_authors: int = Field(3, ge=1, description="rare: distinct authors in the window")
     min_count: int = Field(10, ge=1, description="spike: fewest mentions in the window")
     min_ratio: float = Field(3.0, ge=1, description="spike: observed / expected at least")
-    max_p: float = Field(1e-4, gt=0, lt=1, description="spike: Poisson tail probability at most")
+    max_p: float = Field(1e-14, gt=0, lt=1, description=(
+        "spike: tail probability at most (negative binomial fitted to the history; mention "
+        "volume is so bursty that it takes 1e-14 to keep false alerts under one in ten days, "
+        "see `listener eval spikes`)"))
     history: Duration = Field("7d", description="spike: history the baseline is learnt from")
     channel: str | None = Field(None, description="Slack channel for this rule")
 
