@@ -134,7 +134,8 @@ def load_series(path: Path, windows: Iterable[Sequence[str]] = (),
     order = np.argsort(t, kind="stable")
     t, v = t[order], np.asarray(values)[order]
     gaps = np.diff(t)
-    step = float(np.median(gaps[gaps > 0])) if (gaps > 0).any() else 0.0
+    values, counts = np.unique(gaps[gaps > 0], return_counts=True)
+    step = float(values[np.argmax(counts)]) if len(values) else 0.0   # ties: the shortest
     if step <= 0:
         raise NabDataError(f"{path.name}: timestamps do not advance")
     index = np.rint((t - t[0]) / step).astype(np.int64)
