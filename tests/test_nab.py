@@ -152,6 +152,17 @@ class TestNoLookAhead:
         assert stream_alerts(short, self.det) == [i for i in alerts if i < cut]
 
 
+def test_a_continuing_anomaly_is_one_alert():
+    counts = bursty_series()
+    start = 3 * PER_DAY + 150
+    counts[start:start + 36] += 120                         # three hours of a story
+    signals = []
+    alerts = stream_alerts(NabSeries("b", T0, STEP, counts), SpikeDetector(timedelta(hours=1)),
+                           signals=signals)
+    assert len(signals) > 20                                # it keeps signalling ...
+    assert alerts == [signals[0][0]]                        # ... but it is one incident
+
+
 def tiny_corpus(folder):
     counts = bursty_series(days=3)
     lines = ["timestamp,value"] + [f"{at(i):%Y-%m-%d %H:%M:%S},{c}" for i, c in enumerate(counts)]
