@@ -30,6 +30,7 @@ class TopicSpec:
     keywords: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     similarity: float = 0.55
+    sentiments: tuple[str, ...] = ()   # only texts with one of these sentiments (empty: any)
 
 
 class Classifier(Protocol):

@@ -51,6 +51,11 @@ class BuiltinClassifier:
                     if score >= self.zero_shot_threshold and spec.name not in topics[i]:
                         topics[i][spec.name] = TopicHit(round(float(score), 4),
                                                         f"zero-shot entailment {score:.2f}")
+        for spec in self.topic_specs:
+            if spec.sentiments:  # e.g. "the reason of a complaint" topics
+                for i, (sentiment, _) in enumerate(sentiments):
+                    if sentiment not in spec.sentiments:
+                        topics[i].pop(spec.name, None)
         complaint = self.complaints.predict_proba(texts, pooled)
         return [Labels(s, p, topics[i], round(float(complaint[i]), 4))
                 for i, (s, p) in enumerate(sentiments)]

@@ -252,6 +252,8 @@ def _register() -> None:
     main.add_command(cli_models.bench)
 
     from listener.cli_eval import eval_group
+    eval_group.add_command(cli_models.eval_sentiment)
+    eval_group.add_command(cli_models.eval_topics)
     main.add_command(eval_group)
 
 

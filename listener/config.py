@@ -88,6 +88,10 @@ class Topic(Strict):
     examples: list[str] = Field(default_factory=list, description="example mentions of the topic")
     similarity: float = Field(0.55, gt=0, le=1, description=(
         "cosine similarity to the description or an example that counts as a match"))
+    sentiments: list[Literal["negative", "neutral", "positive"]] = Field(
+        default_factory=list, description=(
+            "only mentions with one of these sentiments belong to the topic (e.g. [negative] "
+            "for the reasons of complaints); empty: any"))
     severity: Literal["low", "medium", "high", "critical"] = "medium"
     playbook: str | None = Field(None, description="key under playbooks: to link in alerts")
 

@@ -40,8 +40,8 @@ def build_classifier(config: Config):
     from classifiers.builtin import BuiltinClassifier
 
     settings = config.classifier
-    topics = [TopicSpec(t.name, t.description, tuple(t.keywords), tuple(t.examples), t.similarity)
-              for t in config.topics]
+    topics = [TopicSpec(t.name, t.description, tuple(t.keywords), tuple(t.examples), t.similarity,
+                        tuple(t.sentiments)) for t in config.topics]
     sentiment = zero_shot = None
     try:
         if settings.sentiment.model != "builtin":
