@@ -50,6 +50,29 @@ class Doc:
         return out
 
 
+@dataclass(frozen=True)
+class Clause:
+    """Why one clause of a query did or did not match a text (`Node.explain`)."""
+
+    clause: str
+    matched: bool
+    why: str
+    children: tuple[Clause, ...] = ()
+
+    def to_dict(self) -> dict:
+        out = {"clause": self.clause, "matched": self.matched, "why": self.why}
+        if self.children:
+            out["children"] = [c.to_dict() for c in self.children]
+        return out
+
+    def lines(self, indent: int = 0) -> list[str]:
+        mark = "✓" if self.matched else "✗"
+        out = [f"{'  ' * indent}{mark} {self.clause}: {self.why}"]
+        for child in self.children:
+            out.extend(child.lines(indent + 1))
+        return out
+
+
 class Node:
     def spans(self, doc: Doc) -> list[tuple[int, int]]:
         """Token spans (start, end) where this node matches; used by NEAR."""
@@ -57,6 +80,27 @@ class Node:
 
     def matches(self, doc: Doc) -> bool:
         return bool(self.spans(doc))
+
+    def explain(self, doc: Doc) -> Clause:
+        """The same decision as `matches`, with the reason of each clause."""
+        raise NotImplementedError
+
+
+def _at(spans: list[tuple[int, int]]) -> str:
+    a, b = spans[0]
+    return f"word {a + 1}" if a == b else f"words {a + 1}-{b + 1}"
+
+
+def _found(node: Node, doc: Doc) -> Clause:
+    spans = node.spans(doc)
+    if spans:
+        return Clause(str(node), True, f"{_quoted(node)} found at {_at(spans)}")
+    return Clause(str(node), False, f"{_quoted(node)} is not in the text")
+
+
+def _quoted(node: Node) -> str:
+    s = str(node)
+    return s if s.startswith('"') else f'"{s}"'
 
 
 WHOLE = [(0, 0)]  # a match that has no position (a field filter, a NOT)
@@ -69,6 +113,9 @@ class Word(Node):
 
     def spans(self, doc):
         return [(i, i) for i in doc.positions(self.word, self.wildcard)]
+
+    def explain(self, doc):
+        return _found(self, doc)
 
     def __str__(self):
         return self.word + ("*" if self.wildcard else "")
@@ -84,6 +131,9 @@ class Phrase(Node):
         return [(s, s + n - 1) for s in starts
                 if all(doc.positions(w, False).count(s + k) for k, w in enumerate(self.words))]
 
+    def explain(self, doc):
+        return _found(self, doc)
+
     def __str__(self):
         return '"' + " ".join(self.words) + '"'
 
@@ -96,6 +146,13 @@ class Field(Node):
     def spans(self, doc):
         return WHOLE if doc.fields.get(self.name, "") == self.value else []
 
+    def explain(self, doc):
+        have = doc.fields.get(self.name) or ""
+        if have == self.value:
+            return Clause(str(self), True, f"{self.name} is {self.value!r}")
+        shown = repr(have) if have else "not given"
+        return Clause(str(self), False, f"{self.name} is {shown}, not {self.value!r}")
+
     def __str__(self):
         return f"{self.name}:{self.value}"
 
@@ -106,6 +163,12 @@ class Not(Node):
 
     def spans(self, doc):
         return [] if self.child.matches(doc) else WHOLE
+
+    def explain(self, doc):
+        inner = self.child.explain(doc)
+        if inner.matched:
+            return Clause(str(self), False, f"excluded by {self}: {inner.why}", (inner,))
+        return Clause(str(self), True, f"no {_quoted(self.child)} in the text", (inner,))
 
     def __str__(self):
         return f"-{self.child}"
@@ -124,6 +187,21 @@ class And(Node):
             out.extend(x for x in s if x is not WHOLE[0])
         return out or WHOLE
 
+    def explain(self, doc):
+        parts = tuple(c.explain(doc) for c in self.children)
+        matched = self.matches(doc)
+        wanted = [p for c, p in zip(self.children, parts, strict=True) if not isinstance(c, Not)]
+        failing = [p for p in parts if not p.matched]
+        if matched:
+            why = "; ".join(p.why for p in wanted) or "every exclusion holds"
+        elif failing and all(p.clause.startswith("-") for p in failing) and wanted:
+            # what an administrator most needs to see: the match, and the exclusion that won
+            why = ("; ".join(p.why for p in wanted) + ", but "
+                   + "; ".join(p.why for p in failing))
+        else:
+            why = "; ".join(p.why for p in failing)
+        return Clause(str(self), matched, why, parts)
+
     def __str__(self):
         return "(" + " AND ".join(map(str, self.children)) + ")"
 
@@ -134,6 +212,16 @@ class Or(Node):
 
     def spans(self, doc):
         return [s for child in self.children for s in child.spans(doc)]
+
+    def explain(self, doc):
+        parts = tuple(c.explain(doc) for c in self.children)
+        hits = [p for p in parts if p.matched]
+        if hits:
+            return Clause(str(self), True, "; ".join(p.why for p in hits), parts)
+        near_misses = [p for p in parts if "near miss" in p.why]
+        why = ("; ".join(p.why for p in near_misses) if near_misses
+               else "none of " + ", ".join(p.clause for p in parts) + " matches")
+        return Clause(str(self), False, why, parts)
 
     def __str__(self):
         return "(" + " OR ".join(map(str, self.children)) + ")"
@@ -153,6 +241,29 @@ class Near(Node):
                 if 0 < gap <= self.distance:
                     out.append((min(a[0], b[0]), max(a[1], b[1])))
         return out
+
+    def gaps(self, doc: Doc) -> list[int]:
+        """Words between each occurrence of the two sides (1: adjacent), smallest first."""
+        return sorted(max(b[0] - a[1], a[0] - b[1])
+                      for a in self.left.spans(doc) for b in self.right.spans(doc)
+                      if max(b[0] - a[1], a[0] - b[1]) > 0)
+
+    def explain(self, doc):
+        left, right = self.left.explain(doc), self.right.explain(doc)
+        parts = (left, right)
+        allowed = f"NEAR/{self.distance} allows at most {self.distance}"
+        if not (left.matched and right.matched):
+            return Clause(str(self), False, "; ".join(p.why for p in parts if not p.matched),
+                          parts)
+        gaps = self.gaps(doc)
+        if gaps and gaps[0] <= self.distance:
+            return Clause(str(self), True, f"{_quoted(self.left)} and {_quoted(self.right)} are "
+                          f"{gaps[0]} word(s) apart ({allowed})", parts)
+        if not gaps:
+            return Clause(str(self), False, f"{_quoted(self.left)} and {_quoted(self.right)} "
+                          "overlap; NEAR needs two separate places", parts)
+        return Clause(str(self), False, f"near miss: {_quoted(self.left)} and "
+                      f"{_quoted(self.right)} are {gaps[0]} words apart; {allowed}", parts)
 
     def __str__(self):
         return f"({self.left} NEAR/{self.distance} {self.right})"
@@ -258,3 +369,7 @@ def _unbalanced_paren(query: str) -> str | None:
 
 def matches(query: str, text: str, **fields: str | None) -> bool:
     return parse(query).matches(Doc.of(text, **fields))
+
+
+def explain(query: str, text: str, **fields: str | None) -> Clause:
+    return parse(query).explain(Doc.of(text, **fields))
