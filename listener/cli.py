@@ -152,7 +152,9 @@ def detect(obj: Ctx, at: str | None, notify: bool) -> None:
     if not taken:
         click.echo(f"nothing to report as of {now:%Y-%m-%d %H:%M} UTC")
     if notify:
-        r = pipeline.notify(engine, notifier=build_notifier(obj.config), now=now)
+        # a single run has no later run to wait for: held messages (group_wait) go out now
+        r = pipeline.notify(engine, notifier=build_notifier(obj.config),
+                            now=now + obj.config.alerts.group_wait)
         click.echo(f"notifications: {r.sent} sent, {r.retrying} retrying, {r.failed} failed")
 
 
@@ -266,6 +268,9 @@ def _register() -> None:
     eval_group.add_command(cli_models.eval_sentiment)
     eval_group.add_command(cli_models.eval_topics)
     main.add_command(eval_group)
+
+    from listener import cli_alerts
+    main.add_command(cli_alerts.silence_group)
 
 
 _register()

@@ -143,6 +143,8 @@ class AlertSettings(Strict):
     rules: list[Rule] = Field(default_factory=list)
     group_by: list[Literal["brand", "product", "topic"]] = Field(
         default_factory=lambda: ["brand", "product", "topic"])
+    group_wait: Duration = Field("30s", description=(
+        "hold the first message of a new incident this long, so that a burst is one message"))
     repeat_interval: Duration = Field("4h", description="re-notify an open incident this often")
     resolve_after: Duration = Field("2h", description="quiet time after which an incident resolves")
     send_resolved: bool = True

@@ -12,9 +12,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from alerts.detectors import RareDetector, Signal, SpikeDetector
-from alerts.lifecycle import IncidentState, Policy, decide
+from alerts.lifecycle import IncidentState, Mute, Policy, decide
 from alerts.message import AlertView, Example, Playbook, build_message
 from alerts.series import CountSeries
+from alerts.silences import Matcher, Silence, silenced_by
 from listener import store
 from listener.config import Config, Rule
 from listener.configtypes import format_duration
@@ -159,19 +160,37 @@ def alert_view(config: Config, rule: Rule, incident: Incident, kind: str) -> Ale
     )
 
 
-def _inhibitor(session, config: Config, rule: Rule, group: dict) -> Incident | None:
+def _inhibitor(session, config: Config, rule: Rule, group: dict) -> Mute | None:
     for inh in config.alerts.inhibit:
         if inh.target != rule.name:
             continue
         for inc in store.open_incidents(session, rule=inh.source):
             if all(getattr(inc, k) == group.get(k) for k in inh.equal if k in group):
-                return inc
+                return Mute(f"inhibited-by-{inc.id}",
+                            f"inhibited by open incident #{inc.id} ({inc.rule})")
     return None
 
 
+def labels(rule: Rule, group: dict) -> dict[str, str]:
+    """The labels silences match on: rule, brand, product, topic ("" when the group has none)."""
+    topic = group.get("topic") or (rule.match.topics[0] if len(rule.match.topics) == 1 else "")
+    return {"rule": rule.name, "brand": group.get("brand") or "",
+            "product": group.get("product") or "", "topic": topic or ""}
+
+
+def silence_records(session, now: datetime) -> list[Silence]:
+    return [Silence(s.id, tuple(Matcher(**m) for m in s.matchers), s.starts_at, s.ends_at,
+                    s.created_by, s.comment)
+            for s in store.silences(session, ending_after=now)]
+
+
+def policy_of(config: Config) -> Policy:
+    a = config.alerts
+    return Policy(a.repeat_interval, a.resolve_after, a.send_resolved, a.group_wait)
+
+
 def detect(engine: Engine, *, config: Config, now: datetime) -> list[Taken]:
-    policy = Policy(config.alerts.repeat_interval, config.alerts.resolve_after,
-                    config.alerts.send_resolved)
+    policy = policy_of(config)
     taken: list[Taken] = []
     for rule in config.alerts.rules:
         with Session(engine) as session:
@@ -191,24 +210,26 @@ def _detect_rule(session, config: Config, rule: Rule, policy: Policy, now: datet
     keyed = {group_key(rule, g): g for g in groups}
     for key, inc in open_by_key.items():
         keyed.setdefault(key, {k: getattr(inc, k) for k in by})
+    silences = silence_records(session, now)
     out = []
     for key, group in sorted(keyed.items()):
         signal = detector.detect(series_for(session, config, rule, group, now), now)
         incident = open_by_key.get(key)
         state = None if incident is None else IncidentState(
             incident.level, incident.peak_level, incident.last_signal_at, incident.last_notified_at)
-        decision = decide(policy, state, signal, now)
+        inhibitor = _inhibitor(session, config, rule, group) \
+            if incident is None and signal is not None else None
+        silence = silenced_by(silences, labels(rule, group), now)
+        mute = Mute(f"silenced-{silence.id}", silence.describe()) if silence else None
+        decision = decide(policy, state, signal, now, silence=mute, inhibitor=inhibitor)
         if decision is None:
             continue
-        if incident is None:
-            inhibitor = _inhibitor(session, config, rule, group)
-            if inhibitor is not None:
-                reason = f"inhibited by open incident #{inhibitor.id} ({inhibitor.rule})"
-                code = f"inhibited-by-{inhibitor.id}"
-                if not _repeats_last(session, key, code):
-                    _log(session, out, rule, key, "inhibited", reason, None, now, code)
-                continue
-        if decision.action == "first":
+        if decision.action == "inhibited":
+            if not _repeats_last(session, key, decision.code):
+                _log(session, out, rule, key, "inhibited", decision.reason, None, now,
+                     decision.code)
+            continue
+        if decision.does == "first" and incident is None:
             ev = evidence(session, config, rule, group, signal, now)
             incident = Incident(key=key, rule=rule.name, brand=group.get("brand"),
                                 product=group.get("product"), topic=group.get("topic"),
@@ -225,12 +246,16 @@ def _detect_rule(session, config: Config, rule: Rule, policy: Policy, now: datet
                 first_seen = incident.evidence.get("first_seen")
                 incident.evidence = evidence(session, config, rule, group, signal, now)
                 incident.evidence["first_seen"] = first_seen or incident.evidence["first_seen"]
+        if decision.action in ("first", "escalated", "grouped"):
+            incident.peak_level = signal.level   # a silenced escalation is not the new peak
         if decision.action == "escalated":
-            incident.peak_level, incident.escalated_at = signal.level, now
-        if decision.action == "resolved":
+            incident.escalated_at = now
+        if decision.does == "resolved":
             incident.status, incident.resolved_at = "resolved", now
-        if decision.notify:
-            incident.last_notified_at = now
+        if decision.action == "grouped":
+            _rewrite_held(session, config, rule, incident)
+        elif decision.notify:
+            incident.last_notified_at = now + decision.hold
             view = alert_view(config, rule, incident, decision.action)
             n_sent = len(session.exec(select(Notification.id).where(
                 Notification.incident_id == incident.id)).all())
@@ -238,12 +263,26 @@ def _detect_rule(session, config: Config, rule: Rule, policy: Policy, now: datet
                 incident_id=incident.id, kind=decision.action,
                 dedup_key=f"{incident.id}:{decision.action}:{incident.peak_level}:{n_sent}",
                 channel=channel_for(config, rule, incident.peak_level),
-                message=build_message(view), next_attempt_at=now, created_at=now))
+                message=build_message(view), next_attempt_at=now + decision.hold,
+                created_at=now))
         session.add(incident)
-        if decision.action != "skip" or not _repeats_last(session, key, decision.code):
+        if decision.action not in ("skip", "silenced") or not _repeats_last(session, key,
+                                                                             decision.code):
             _log(session, out, rule, key, decision.action, decision.reason, incident.id, now,
                  decision.code)
     return out
+
+
+def _rewrite_held(session, config: Config, rule: Rule, incident: Incident) -> None:
+    """The first message, still held for group_wait, goes out at the incident's new level."""
+    held = session.exec(select(Notification).where(
+        Notification.incident_id == incident.id, Notification.kind == "first",
+        Notification.status == "pending")).first()
+    if held is None:
+        return
+    held.message = build_message(alert_view(config, rule, incident, "first"))
+    held.channel = channel_for(config, rule, incident.peak_level)
+    session.add(held)
 
 
 def _log(session, out, rule, key, action, reason, incident_id, now, code=""):

@@ -155,3 +155,19 @@ class Decision(SQLModel, table=True):
     action: str = Field(max_length=16)   # first|escalated|repeat|resolved|skip|inhibited
     code: str = Field(default="", max_length=64, description="stable name of the reason")
     reason: str
+
+
+class Silence(SQLModel, table=True):
+    """Mutes the notifications of incidents whose labels match, from starts_at to ends_at
+    (alerts/silences.py decides). Expiring a silence sets ends_at to now."""
+
+    __tablename__ = "silences"
+
+    id: int | None = Field(default=None, primary_key=True)
+    matchers: list = Field(sa_column=Column(JSON, nullable=False),
+                           description="[{name, op, value}], op one of = != =~ !~")
+    starts_at: datetime = _ts()
+    ends_at: datetime = _ts(index=True)
+    created_by: str = Field(default="", max_length=128)
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime = _ts()

@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from classifiers.base import Labels
-from listener.models import Incident, Label, Mention, MentionTopic, SourceState, utcnow
+from listener.models import Incident, Label, Mention, MentionTopic, Silence, SourceState, utcnow
 from listener.sources.base import Cursor, RawMention
 
 
@@ -157,3 +157,30 @@ def mentions_page(session: Session, *, limit: int | None) -> list[tuple[Mention,
     if limit:
         stmt = stmt.limit(limit)
     return [(m, lab) for m, lab in session.execute(stmt)]
+
+
+def add_silence(session: Session, *, matchers: list[dict], starts_at: datetime, ends_at: datetime,
+                created_by: str, comment: str, now: datetime) -> Silence:
+    silence = Silence(matchers=matchers, starts_at=starts_at, ends_at=ends_at,
+                      created_by=created_by, comment=comment, created_at=now)
+    session.add(silence)
+    session.flush()
+    return silence
+
+
+def silences(session: Session, *, ending_after: datetime | None = None) -> list[Silence]:
+    """Silences (all, or those that end after a time: the active and the pending), oldest first."""
+    stmt = select(Silence).order_by(Silence.id)
+    if ending_after is not None:
+        stmt = stmt.where(Silence.ends_at > ending_after)
+    return list(session.scalars(stmt))
+
+
+def expire_silence(session: Session, *, silence_id: int, now: datetime) -> Silence | None:
+    """End a silence now (a pending one ends before it starts). None when there is no such id."""
+    silence = session.get(Silence, silence_id)
+    if silence is not None and silence.ends_at > now:
+        silence.ends_at = now
+        silence.starts_at = min(silence.starts_at, now)
+        session.add(silence)
+    return silence
