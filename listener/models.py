@@ -39,6 +39,7 @@ class Mention(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_mention_source_external_id"),
         Index("ix_mentions_brand_epoch", "brand", "created_epoch"),
+        Index("ix_mentions_fingerprint_epoch", "fingerprint", "created_epoch"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -55,6 +56,24 @@ class Mention(SQLModel, table=True):
     brand: str = Field(max_length=128)
     product: str | None = Field(default=None, max_length=128)
     raw: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # near-duplicates (listener.dedup): the id of the cluster's first mention, its own for a first
+    cluster_id: int | None = Field(default=None, index=True)
+    fingerprint: str | None = Field(default=None, max_length=40,
+                                    description="digest of the normalised text")
+    repost: bool = Field(False, description="a retweet or quote of someone else's post")
+
+
+class MentionBand(SQLModel, table=True):
+    """MinHash LSH bands of a mention's text: mentions sharing a band are near-duplicate
+    candidates (listener.dedup)."""
+
+    __tablename__ = "mention_bands"
+    __table_args__ = (Index("ix_mention_bands_key_epoch", "key", "created_epoch"),)
+
+    mention_id: int = Field(foreign_key="mentions.id", primary_key=True)
+    band: int = Field(primary_key=True)
+    key: str = Field(max_length=40, description="band number and the digest of its rows")
+    created_epoch: int
 
 
 class Label(SQLModel, table=True):

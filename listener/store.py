@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, false, func, select, update
 from sqlalchemy.orm import Session
 
 from classifiers.base import Labels
-from listener.models import Incident, Label, Mention, MentionTopic, Silence, SourceState, utcnow
+from listener import dedup
+from listener.models import (Incident, Label, Mention, MentionBand, MentionTopic, Silence,
+                             SourceState, utcnow)
 from listener.sources.base import Cursor, RawMention
 
 
@@ -39,13 +41,19 @@ def add_mentions(session: Session, *, source_name: str,
     move the source's cursor in the same transaction. Returns (stored, duplicates)."""
     stored = 0
     for raw, brand, product in mentions:
+        norm = dedup.normalise(raw.text)
+        fp = dedup.fingerprint(norm)
         stmt = _insert(session, Mention).values(
             source=raw.source, external_id=raw.external_id, url=raw.url, author=raw.author,
             author_reach=raw.author_reach, text=raw.text, lang=raw.lang,
             created_at=raw.created_at, created_epoch=int(raw.created_at.timestamp()),
             collected_at=now, brand=brand, product=product, raw=raw.raw,
+            fingerprint=fp, repost=dedup.is_repost(raw.text, raw.raw),
         ).on_conflict_do_nothing(index_elements=["source", "external_id"]).returning(Mention.id)
-        stored += len(session.execute(stmt).all())
+        row = session.execute(stmt).first()
+        if row is not None:
+            stored += 1
+            _cluster(session, mention_id=row[0], raw=raw, norm=norm, fp=fp)
     state = source_state(session, name=source_name)
     state.cursor = cursor
     state.fetched += fetched
@@ -58,6 +66,41 @@ def add_mentions(session: Session, *, source_name: str,
     state.updated_at = now
     session.add(state)
     return stored, len(mentions) - stored
+
+
+def _cluster(session: Session, *, mention_id: int, raw: RawMention, norm: str,
+             fp: str | None) -> None:
+    """Set a new mention's cluster_id (listener.dedup): its original's cluster for a retweet,
+    else the cluster of an identical or near-identical text within the time window, else its
+    own id. Every lookup is an indexed query bounded by the window."""
+    epoch = int(raw.created_at.timestamp())
+    lo, hi = epoch - dedup.WINDOW_SECONDS, epoch + dedup.WINDOW_SECONDS
+    head = func.coalesce(Mention.cluster_id, Mention.id)
+    cluster = None
+    if raw.raw.get("retweet_of"):
+        cluster = session.execute(select(head).where(
+            Mention.source == raw.source,
+            Mention.external_id == str(raw.raw["retweet_of"]))).scalar()
+    if cluster is None and fp is not None:
+        cluster = session.execute(select(head).where(
+            Mention.fingerprint == fp, Mention.created_epoch.between(lo, hi),
+            Mention.id != mention_id).order_by(Mention.id).limit(1)).scalar()
+        if cluster is None:
+            keys = dedup.band_keys(norm)
+            candidates = select(MentionBand.mention_id).where(
+                MentionBand.key.in_(keys), MentionBand.created_epoch.between(lo, hi),
+            ).distinct().order_by(MentionBand.mention_id).limit(dedup.MAX_CANDIDATES)
+            best = 0.0
+            for text, other in session.execute(select(Mention.text, head).where(
+                    Mention.id.in_(candidates)).order_by(Mention.id)):
+                score = dedup.jaccard(norm, dedup.normalise(text))
+                if score >= dedup.SIMILAR and score > best:
+                    best, cluster = score, other
+            for band, key in enumerate(keys):
+                session.add(MentionBand(mention_id=mention_id, band=band, key=key,
+                                        created_epoch=epoch))
+    session.execute(update(Mention).where(Mention.id == mention_id).values(
+        cluster_id=cluster if cluster is not None else mention_id))
 
 
 def unclassified(session: Session, *, limit: int) -> list[Mention]:
@@ -100,9 +143,11 @@ def _filtered(stmt, *, brand: str | None, product: str | None, topic: str | None
 def count_buckets(session: Session, *, step: int, since: int, until: int, brand: str | None = None,
                   product: str | None = None, topic: str | None = None,
                   sentiment: str | None = None) -> dict[int, int]:
-    """Mentions per bucket index (created_epoch // step) in [since, until)."""
+    """Distinct voices per bucket index (created_epoch // step) in [since, until): a cluster of
+    near-duplicates (retweets, copies; listener.dedup) counts once per bucket."""
     bucket = (Mention.created_epoch - Mention.created_epoch % step) / step
-    stmt = _filtered(select(bucket.label("b"), func.count()), brand=brand, product=product,
+    voices = func.count(func.distinct(func.coalesce(Mention.cluster_id, Mention.id)))
+    stmt = _filtered(select(bucket.label("b"), voices), brand=brand, product=product,
                      topic=topic, sentiment=sentiment, since=since, until=until).group_by("b")
     return {int(b): int(n) for b, n in session.execute(stmt)}
 
@@ -110,10 +155,13 @@ def count_buckets(session: Session, *, step: int, since: int, until: int, brand:
 def new_author_buckets(session: Session, *, step: int, since: int, until: int,
                        brand: str | None = None, product: str | None = None,
                        topic: str | None = None, sentiment: str | None = None) -> dict[int, int]:
-    """Distinct authors per bucket of their first mention in [since, until)."""
+    """Distinct authors per bucket of their first mention in [since, until). Reposts (a
+    retweet or "RT @user:" quote of someone else's post) are not a new voice and do not count;
+    distinct authors posting the same words (a copy-paste campaign) are distinct people."""
     first = _filtered(select(Mention.author, func.min(Mention.created_epoch).label("first")),
                       brand=brand, product=product, topic=topic, sentiment=sentiment,
-                      since=since, until=until).group_by(Mention.author).subquery()
+                      since=since, until=until).where(Mention.repost == false()
+                                                      ).group_by(Mention.author).subquery()
     bucket = (first.c.first - first.c.first % step) / step
     stmt = select(bucket.label("b"), func.count()).group_by("b")
     return {int(b): int(n) for b, n in session.execute(stmt)}
