@@ -41,3 +41,25 @@ class TopicMatcher:
                     out[i][topic.name] = TopicHit(round(sim, 4),
                                                   f'similar to {what} "{ref[:80]}" ({sim:.2f})')
         return out
+
+    def explain(self, text: str, embedding: np.ndarray) -> list[tuple[str, bool, TopicHit]]:
+        """Every topic with its best evidence, matched or not: the keyword found, or else the
+        nearest of its description and examples with the similarity (as `match` decides)."""
+        tokens = tokenize(text)
+        out = []
+        for topic, (ref_emb, refs) in zip(self.topics, self._refs, strict=True):
+            sims = ref_emb @ embedding
+            b = int(sims.argmax())
+            sim = float(sims[b])
+            what = "description" if b == 0 else "example"
+            kw = next((k for k in topic.keywords if find_keyword(tokens, k)), None)
+            if kw is not None:
+                out.append((topic.name, True, TopicHit(1.0, f'keyword "{kw}"')))
+            elif sim >= topic.similarity:
+                out.append((topic.name, True, TopicHit(
+                    round(sim, 4), f'similar to {what} "{refs[b][:80]}" ({sim:.2f})')))
+            else:
+                out.append((topic.name, False, TopicHit(round(sim, 4), (
+                    f'no keyword; nearest is the {what} "{refs[b][:80]}" at {sim:.2f}, '
+                    f"below {topic.similarity:.2f}"))))
+        return out

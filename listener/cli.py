@@ -52,7 +52,7 @@ def main(ctx, config_path: Path, database_url: str | None, verbose: int) -> None
 
 @main.group()
 def config() -> None:
-    """Check the config."""
+    """Check, test and diff the config."""
 
 
 @config.command("check")
@@ -259,6 +259,10 @@ def train_sentiment(data: Path, out: Path | None, method: str, epochs: float | N
 
 def _register() -> None:
     """Commands that live in modules of their own (one area each) are added here."""
+    from listener import cli_admin
+    main.add_command(cli_admin.explain)
+    config.add_command(cli_admin.config_test)
+
     from listener import cli_models
 
     train.add_command(cli_models.train_complaints)

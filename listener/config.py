@@ -39,12 +39,20 @@ TOPIC_NAME = r"^[A-Za-z0-9][A-Za-z0-9 _\-]*$"
 class Product(Strict):
     name: str = Field(description="product name, shown in alerts")
     query: Query = Field(description="query a mention of the brand must also match to be about it")
+    should_match: list[str] = Field(default_factory=list, description=(
+        "example texts that must be attributed to this product (`listener config test`)"))
+    should_not_match: list[str] = Field(default_factory=list, description=(
+        "example texts that must not be attributed to this product"))
 
 
 class Brand(Strict):
     name: str = Field(description="brand name, shown in alerts and the queue")
     query: Query = Field(description="query that decides whether a mention is about the brand")
     products: list[Product] = Field(default_factory=list, description="products of the brand")
+    should_match: list[str] = Field(default_factory=list, description=(
+        "example texts the brand query must match (`listener config test`)"))
+    should_not_match: list[str] = Field(default_factory=list, description=(
+        "example texts the brand query must not match, e.g. job ads"))
 
 
 def _sources_model():
@@ -94,6 +102,10 @@ class Topic(Strict):
             "for the reasons of complaints); empty: any"))
     severity: Literal["low", "medium", "high", "critical"] = "medium"
     playbook: str | None = Field(None, description="key under playbooks: to link in alerts")
+    should_match: list[str] = Field(default_factory=list, description=(
+        "example texts the classifier must put in this topic (`listener config test`)"))
+    should_not_match: list[str] = Field(default_factory=list, description=(
+        "example texts the classifier must keep out of this topic"))
 
     @field_validator("keywords")
     @classmethod
@@ -155,6 +167,8 @@ class SlackSettings(Strict):
     token: SecretStr | None = Field(None, description="bot token (xoxb-...); empty: print alerts")
     channel: str = Field("#social-alerts", description="default channel")
     critical_channel: str | None = Field(None, description="channel for critical incidents")
+    admin_channel: str | None = Field(None, description=(
+        "channel for the listener's own news (a refused config reload); default: channel"))
     base_url: str | None = Field(None, pattern=r"^https?://",
                                  description="Slack API base URL (proxies, tests)")
 
@@ -173,6 +187,8 @@ class ScheduleSettings(Strict):
     classify_every: Duration = Field("5s", description="how often to classify new mentions")
     detect_every: Duration = Field("10s", description="how often to run the detectors")
     notify_every: Duration = Field("5s", description="how often to deliver the outbox")
+    watch_config_every: Duration = Field("5s", description=(
+        "how often (real time) the daemon looks for a changed config file to reload"))
 
 
 class DatabaseSettings(Strict):

@@ -40,7 +40,7 @@ def test_the_shipped_config_is_valid():
     ("unknown key",
      BASE.replace("    query: lumitoys\n", "    query: lumitoys\n    prodcts: []\n"), {},
      'brands[0].prodcts: unknown key; did you mean "products"? valid keys here: name, query, '
-     'products'),
+     'products, should_match, should_not_match'),
     ("bad duration",
      BASE + "alerts:\n  rules:\n    - {name: r, detector: rare, window: '90'}\n", {},
      'alerts.rules[0].window: "90" is not a duration; write e.g. "90s", "15m", "2h" or "1d"'),
