@@ -89,8 +89,10 @@ def collect(obj: Ctx, once: bool, only: str | None) -> None:
     enabled = cfg.enabled_sources()
     if only and only not in enabled:
         raise ListenerError(f"source {only!r} is not configured; configured: {', '.join(enabled)}")
+    # a replay is read to its end on a far-future clock; every other source lives in real time
     end_of_time = datetime.max.replace(tzinfo=UTC)
-    sources = build_sources(cfg, obj.config_dir, clock=lambda: end_of_time)  # replay: read it all
+    sources = build_sources(cfg, obj.config_dir, clock=lambda: datetime.now(UTC),
+                            clocks={"replay": lambda: end_of_time})
     engine = obj.engine()
     for name, source in sources.items():
         if only and name != only:
@@ -259,6 +261,10 @@ def train_sentiment(data: Path, out: Path | None, method: str, epochs: float | N
 
 def _register() -> None:
     """Commands that live in modules of their own (one area each) are added here."""
+    from listener import cli_sources
+    main.add_command(cli_sources.sources)
+    main.add_command(cli_sources.backfill)
+
     from listener import cli_admin
     main.add_command(cli_admin.explain)
     config.add_command(cli_admin.config_test)

@@ -4,6 +4,7 @@ No logic lives here beyond wiring; the steps are in `listener.pipeline` and `lis
 
 from __future__ import annotations
 
+import inspect
 import logging
 import signal
 import threading
@@ -24,6 +25,7 @@ from listener.config import Config, database_url
 from listener.db import create_tables, make_engine
 from listener.detection import detect
 from listener.errors import ListenerError
+from listener.health import WaitCounter
 from listener.sources import SOURCES
 from listener.sources.replay import ReplaySource
 
@@ -73,12 +75,21 @@ def build_notifier(config: Config) -> Notifier:
     return SlackNotifier(WebClient(**kwargs))
 
 
-def build_sources(config: Config, config_dir: Path, clock: Callable[[], datetime]) -> dict:
+def build_sources(config: Config, config_dir: Path, clock: Callable[[], datetime],
+                  clocks: dict[str, Callable[[], datetime]] | None = None) -> dict:
+    """One source per enabled config block, on `clock` (or its own entry in `clocks`). A source
+    that waits out rate limits gets a counting sleep, kept as `source.waits` for its health."""
     out = {}
     queries = [b.query for b in config.brands]   # sources that search compile them
     for name, settings in config.enabled_sources().items():
         cls = SOURCES[name]
-        out[name] = cls(settings, base_dir=config_dir, clock=clock, queries=queries)
+        counter = WaitCounter()
+        extra = {"sleep": counter} if "sleep" in inspect.signature(cls).parameters else {}
+        source = cls(settings, base_dir=config_dir, clock=(clocks or {}).get(name, clock),
+                     queries=queries, **extra)
+        if extra:
+            source.waits = counter
+        out[name] = source
     return out
 
 

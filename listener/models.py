@@ -113,6 +113,17 @@ class SourceState(SQLModel, table=True):
     exhausted: bool = False
     last_error: str | None = None
     updated_at: datetime = _ts()
+    # health (listener.health)
+    runs: int = 0
+    last_run_at: datetime | None = _ts(default=None)
+    last_success_at: datetime | None = _ts(default=None)
+    newest_mention_at: datetime | None = _ts(default=None, description="for the lag")
+    errors: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict),
+                         description="error kind -> count")
+    rate_limit_waits: int = 0
+    last_run_mentions: int = 0
+    mentions_per_run: float = Field(0.0, description="moving average of mentions fetched per run")
+    consecutive_failures: int = 0
 
 
 class Incident(SQLModel, table=True):

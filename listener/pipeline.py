@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from alerts.errors import PermanentNotifyError, RetryableNotifyError
 from alerts.notifiers import Notifier, Outgoing
-from listener import store
+from listener import health, store
 from listener.config import Config
 from listener.errors import PermanentSourceError, SourceError
 from listener.matching import match_mention
@@ -40,20 +40,30 @@ class CollectResult:
 
 
 def collect(engine: Engine, *, config: Config, name: str, source, now: datetime) -> CollectResult:
+    """One run of one source; its health (listener.health) is recorded with what it stored."""
     with Session(engine) as session:
         cursor = store.source_state(session, name=name).cursor
+    counter = getattr(source, "waits", None)   # a health.WaitCounter given by build_sources
+    waits_before = counter.count if counter is not None else 0
     try:
         batch = source.fetch(cursor)
     except SourceError as exc:
+        waits = counter.count - waits_before if counter is not None else 0
         with Session(engine) as session:
             state = store.source_state(session, name=name)
-            state.last_error = str(exc)
+            health.record_failure(state, exc=exc, waits=waits, now=now)
+            failing, in_a_row = health.failing(state), state.consecutive_failures
             session.add(state)
             session.commit()
+        if failing:
+            log.error("source %s has failed %d runs in a row; last error: %s", name, in_a_row,
+                      exc)
         if isinstance(exc, PermanentSourceError):
             raise
-        log.warning("source %s: %s (will retry)", name, exc)
+        if not failing:
+            log.warning("source %s: %s (will retry)", name, exc)
         return CollectResult(name, error=str(exc))
+    waits = counter.count - waits_before if counter is not None else 0
     rows, dropped = [], 0
     for m in batch.mentions:
         match = match_mention(config, m)
@@ -66,6 +76,9 @@ def collect(engine: Engine, *, config: Config, name: str, source, now: datetime)
             session, source_name=name, mentions=rows, cursor=batch.cursor,
             fetched=len(batch.mentions), dropped=dropped, malformed=batch.malformed,
             exhausted=batch.exhausted, now=now)
+        health.record_success(store.source_state(session, name=name),
+                              fetched=len(batch.mentions), waits=waits, now=now,
+                              newest=max((m.created_at for m in batch.mentions), default=None))
         session.commit()
     return CollectResult(name, len(batch.mentions), stored, dups, dropped, batch.malformed,
                          batch.exhausted)
