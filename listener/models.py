@@ -201,3 +201,19 @@ class Silence(SQLModel, table=True):
     created_by: str = Field(default="", max_length=128)
     comment: str = Field(default="", sa_column=Column(Text, nullable=False))
     created_at: datetime = _ts()
+
+
+class ConfigLoad(SQLModel, table=True):
+    """Every config load and reload of the daemon: when, which file and content, who, result."""
+
+    __tablename__ = "config_loads"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts()
+    path: str = Field(default="", max_length=1024)
+    sha256: str = Field(default="", max_length=64)
+    ok: bool
+    who: str = Field(max_length=64, description="OS user at start, sighup or watch on reload")
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    changes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""),
+                         description="sections changed; what waits for a restart")
