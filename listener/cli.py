@@ -279,6 +279,11 @@ def _register() -> None:
     eval_group.add_command(cli_models.eval_topics)
     main.add_command(eval_group)
 
+    from listener import cli_web
+    main.add_command(cli_web.web)
+    main.add_command(cli_web.users_group)
+    cli_models.bench.add_command(cli_web.bench_queue)
+
     from listener import cli_alerts
     main.add_command(cli_alerts.silence_group)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint,
+                        text as sql_text)
 from sqlmodel import Field, SQLModel
 
 
@@ -148,6 +149,8 @@ class Incident(SQLModel, table=True):
     observed: float
     expected: float
     evidence: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    acknowledged_by: str | None = Field(default=None, max_length=128)
+    acknowledged_at: datetime | None = _ts(default=None)
 
 
 class Notification(SQLModel, table=True):
@@ -201,6 +204,47 @@ class Silence(SQLModel, table=True):
     created_by: str = Field(default="", max_length=128)
     comment: str = Field(default="", sa_column=Column(Text, nullable=False))
     created_at: datetime = _ts()
+
+
+class User(SQLModel, table=True):
+    """A web queue account. Agents triage; admins also manage users."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    password_hash: str = Field(max_length=256, description="argon2id")
+    role: str = Field(default="agent", max_length=16)   # agent | admin
+    created_at: datetime = _ts()
+
+
+class Triage(SQLModel, table=True):
+    """The queue's state of one mention. `priority`, `is_open` and the copied `created_epoch` are
+    what the queue sorts by, so one index walk serves a page at any size."""
+
+    __tablename__ = "triage"
+    __table_args__ = (
+        # the queue's order is (priority DESC, created_epoch, mention_id)
+        Index("ix_triage_order", sql_text("priority DESC"), "created_epoch", "mention_id"),
+        Index("ix_triage_open_order", "is_open", sql_text("priority DESC"), "created_epoch",
+              "mention_id"),
+        Index("ix_triage_status_order", "status", sql_text("priority DESC"), "created_epoch",
+              "mention_id"),
+        Index("ix_triage_unlabelled", "labelled", "mention_id"),
+    )
+
+    mention_id: int = Field(foreign_key="mentions.id", primary_key=True)
+    status: str = Field(default="new", max_length=16)   # new | claimed | responded | closed
+    is_open: bool = Field(default=True, description="status is new or claimed")
+    priority: int = Field(default=0, description="urgency score, higher first")
+    labelled: bool = Field(default=False, description="priority includes the mention's labels")
+    created_epoch: int = Field(description="the mention's created_epoch, for the keyset")
+    assignee: str | None = Field(default=None, max_length=64)
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    claimed_at: datetime | None = _ts(default=None)
+    first_response_at: datetime | None = _ts(default=None)
+    closed_at: datetime | None = _ts(default=None)
+    updated_at: datetime | None = _ts(default=None)
 
 
 class ConfigLoad(SQLModel, table=True):

@@ -1,0 +1,210 @@
+"""Pages and form posts. Handlers are thin: parse, call a data function, render or redirect."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse
+from sqlmodel import Session
+
+from listener import store, triage, users
+from listener.models import Incident
+from listener.web.auth import (
+    CurrentUser,
+    admin_user,
+    checked_form,
+    current_user,
+    safe_next,
+    start_session,
+)
+from listener.web.charts import volume_bars
+
+router = APIRouter()
+Agent = Annotated[CurrentUser, Depends(current_user)]
+Admin = Annotated[CurrentUser, Depends(admin_user)]
+PAGE_SIZE = 50
+FILTER_KEYS = ("status", "brand", "source", "sentiment", "topic", "q")
+
+
+@contextmanager
+def _session(request: Request):
+    with Session(request.app.state.engine) as session:
+        yield session
+
+
+def _render(request: Request, name: str, context: dict, status: int = 200):
+    context.setdefault("flash", request.session.pop("flash", None))
+    return request.app.state.templates.TemplateResponse(request, name, context,
+                                                        status_code=status)
+
+
+def _back(request: Request, form: dict, default: str) -> RedirectResponse:
+    return RedirectResponse(safe_next(form.get("back"), default), status_code=303)
+
+
+def _severities(request: Request) -> dict[str, str]:
+    return {t.name: t.severity for t in request.app.state.config.topics}
+
+
+def _target(request: Request) -> timedelta:
+    return request.app.state.config.queue.first_response
+
+
+@router.get("/login")
+def login_page(request: Request, next: str | None = None):
+    return _render(request, "login.html", {"user": None, "next": safe_next(next), "error": None})
+
+
+@router.post("/login")
+async def login(request: Request):
+    form = await checked_form(request)
+    name, password = form.get("username", ""), form.get("password", "")
+    nxt = safe_next(form.get("next"))
+    limiter, now = request.app.state.limiter, request.app.state.clock()
+    key = (name, request.client.host if request.client else "")
+    if limiter.blocked(key, now):
+        return _render(request, "login.html", {"user": None, "next": nxt, "error":
+                       "Too many failed attempts; wait a few minutes."}, status=429)
+    with _session(request) as session:
+        user = users.authenticate(session, username=name, password=password)
+    if user is None:
+        limiter.failed(key, now)
+        return _render(request, "login.html", {"user": None, "next": nxt,
+                       "error": "Wrong username or password."}, status=401)
+    limiter.succeeded(key)
+    start_session(request, user)
+    return RedirectResponse(nxt, status_code=303)
+
+
+@router.post("/logout")
+async def logout(request: Request):
+    await checked_form(request)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/")
+def home(user: Agent):
+    return RedirectResponse("/queue", status_code=303)
+
+
+@router.get("/queue")
+def queue(request: Request, user: Agent, after: str | None = None):
+    params = {k: request.query_params.get(k) or None for k in FILTER_KEYS}
+    params["status"] = params["status"] or "open"
+    try:
+        filters = triage.QueueFilter(**params)
+        if after:
+            triage.parse_cursor(after)
+    except triage.QueueError as exc:
+        raise HTTPException(400, str(exc)) from None
+    app = request.app.state
+    now, target = app.clock(), _target(request)
+    with _session(request) as session:
+        triage.sync_triage(session, severities=_severities(request))
+        session.commit()
+        rows = triage.queue_page(session, filters=filters, after=after, limit=PAGE_SIZE + 1)
+        more = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        items = [{"t": r.triage, "m": r.mention, "l": r.label,
+                  "sla": triage.sla(r.triage, r.mention.created_at, target, now)} for r in rows]
+    active = {k: v for k, v in params.items() if v and not (k == "status" and v == "open")}
+    here = "/queue" + (f"?{urlencode({**active, 'after': after} if after else active)}"
+                       if active or after else "")
+    next_url = ("/queue?" + urlencode({**active, "after": rows[-1].cursor})) if more else None
+    return _render(request, "queue.html", {
+        "user": user, "items": items, "filters": params, "here": here, "next_url": next_url,
+        "now": now, "target": target, "statuses": triage.STATUS_FILTERS,
+        "sentiments": triage.SENTIMENTS, "brands": [b.name for b in app.config.brands],
+        "sources": sorted(app.config.enabled_sources()),
+        "topics": [t.name for t in app.config.topics]})
+
+
+MOVES = {"claim": triage.claim, "respond": triage.respond, "close": triage.close}
+
+
+@router.post("/mentions/{mention_id}/{move}")
+async def mention_move(request: Request, mention_id: int, move: str, user: Agent):
+    form = await checked_form(request)
+    if move not in (*MOVES, "note"):
+        raise HTTPException(404, f"no such action {move!r}")
+    now = request.app.state.clock()
+    with _session(request) as session:
+        try:
+            if move == "note":
+                triage.add_note(session, mention_id=mention_id, user=user.username,
+                                text=form.get("note", ""), now=now)
+            else:
+                MOVES[move](session, mention_id=mention_id, user=user.username, now=now)
+            session.commit()
+        except triage.QueueError as exc:
+            session.rollback()
+            request.session["flash"] = str(exc)
+    return _back(request, form, "/queue")
+
+
+@router.get("/incidents")
+def incident_list(request: Request, user: Agent):
+    with _session(request) as session:
+        rows = triage.incidents(session)
+    return _render(request, "incidents.html", {"user": user, "incidents": rows})
+
+
+@router.get("/incidents/{incident_id}")
+def incident_page(request: Request, incident_id: int, user: Agent):
+    config = request.app.state.config
+    with _session(request) as session:
+        incident = session.get(Incident, incident_id)
+        if incident is None:
+            raise HTTPException(404, f"no incident {incident_id}")
+        session.expunge(incident)
+    playbook = None
+    if incident.topic:
+        topic = next((t for t in config.topics if t.name == incident.topic), None)
+        if topic is not None and topic.playbook:
+            playbook = config.playbooks.get(topic.playbook)
+    return _render(request, "incident.html", {"user": user, "incident": incident,
+                                              "ev": incident.evidence, "playbook": playbook})
+
+
+@router.post("/incidents/{incident_id}/ack")
+async def incident_ack(request: Request, incident_id: int, user: Agent):
+    form = await checked_form(request)
+    with _session(request) as session:
+        try:
+            triage.acknowledge(session, incident_id=incident_id, user=user.username,
+                               now=request.app.state.clock())
+        except triage.QueueError as exc:
+            raise HTTPException(404, str(exc)) from None
+        session.commit()
+    return _back(request, form, f"/incidents/{incident_id}")
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, user: Agent):
+    now, target = request.app.state.clock(), _target(request)
+    until = (int(now.timestamp()) // 3600 + 1) * 3600
+    with _session(request) as session:
+        triage.sync_triage(session, severities=_severities(request))
+        session.commit()
+        counts = triage.status_counts(session)
+        overdue = triage.overdue_count(session, target=target, now=now)
+        incidents = triage.open_incidents(session)
+        buckets = store.count_buckets(session, step=3600, since=until - 48 * 3600, until=until)
+        total = sum(counts.values())
+    chart = volume_bars(buckets, first=(until - 48 * 3600) // 3600, hours=48)
+    return _render(request, "dashboard.html", {
+        "user": user, "counts": counts, "overdue": overdue, "incidents": incidents,
+        "chart": chart, "total": total, "target": target})
+
+
+@router.get("/admin/users")
+def admin_users(request: Request, user: Admin):
+    with _session(request) as session:
+        rows = [{"username": u.username, "role": u.role, "created_at": u.created_at}
+                for u in users.users(session)]
+    return _render(request, "users.html", {"user": user, "users": rows})

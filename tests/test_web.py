@@ -1,0 +1,194 @@
+"""The web queue in process (Starlette's TestClient): sessions, CSRF, roles, triage moves."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from listener.config import load_config_file
+from listener.db import create_tables, make_engine
+from listener.models import Incident, Mention, Triage
+from listener.triage import sync_triage
+from listener.web import create_app
+from tests.conftest import CONFIG
+from tests.webdata import AT, HOSTILE, PASSWORD, seed
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory):
+    config = load_config_file(CONFIG, env={})
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.db'}")
+    create_tables(engine)
+    seed(engine, config)
+    yield create_app(config, engine, lambda: AT, secret_key="test"), engine
+    engine.dispose()
+
+
+def client(app) -> TestClient:
+    return TestClient(app, follow_redirects=False)
+
+
+def token(c: TestClient, url: str = "/login") -> str:
+    return TOKEN.search(c.get(url).text).group(1)
+
+
+def login(app, name: str) -> TestClient:
+    c = client(app)
+    res = c.post("/login", data={"username": name, "password": PASSWORD,
+                                 "csrf_token": token(c)})
+    assert res.status_code == 303, res.text
+    return c
+
+
+def first_open(engine) -> int:
+    with Session(engine) as s:
+        sync_triage(s, severities={"product_safety": "critical"})
+        s.commit()
+        stmt = select(Triage.mention_id).join(Mention, Mention.id == Triage.mention_id).where(
+            Triage.status == "new", Mention.text != HOSTILE)
+        return s.exec(stmt.order_by(Triage.mention_id.desc())).first()
+
+
+def triage_row(engine, mention_id: int) -> Triage:
+    with Session(engine) as s:
+        return s.get(Triage, mention_id)
+
+
+def test_every_page_but_login_needs_a_session(web):
+    app, _ = web
+    c = client(app)
+    for path in ["/", "/queue", "/dashboard", "/incidents", "/incidents/1", "/admin/users"]:
+        res = c.get(path)
+        assert res.status_code == 303 and res.headers["location"].startswith("/login?next=")
+    assert c.get("/login").status_code == 200
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(web):
+    app, _ = web
+    c = client(app)
+    res = c.post("/login", data={"username": "bob", "password": PASSWORD,
+                                 "csrf_token": token(c)})
+    cookie = res.headers["set-cookie"].lower()
+    assert "listener_session=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+    assert res.headers["location"] == "/queue"
+
+
+def test_wrong_password_is_refused_and_repeated_failures_are_limited(web):
+    app, _ = web
+    c = client(app)
+    codes = [c.post("/login", data={"username": "carol", "password": "nope",
+                                    "csrf_token": token(c)}).status_code for _ in range(6)]
+    assert codes == [401] * 5 + [429]
+
+
+def test_a_form_post_without_the_csrf_token_is_refused(web):
+    app, engine = web
+    c = login(app, "bob")
+    mid = first_open(engine)
+    for data in ({}, {"csrf_token": "forged"}):
+        res = c.post(f"/mentions/{mid}/claim", data=data)
+        assert res.status_code == 403 and "CSRF token missing or wrong" in res.text
+    assert triage_row(engine, mid).status == "new"
+    assert client(app).post("/login", data={"username": "bob", "password": PASSWORD}
+                            ).status_code == 403
+
+
+def test_an_agent_cannot_reach_the_admin_page(web):
+    app, _ = web
+    assert login(app, "bob").get("/admin/users").status_code == 403
+    page = login(app, "alice").get("/admin/users")
+    assert page.status_code == 200 and "bob" in page.text
+
+
+def test_claim_then_respond_records_the_first_response_and_stops_the_clock(web):
+    app, engine = web
+    bob, alice = login(app, "bob"), login(app, "alice")
+    mid = first_open(engine)
+    res = bob.post(f"/mentions/{mid}/claim", data={"csrf_token": token(bob, "/queue"),
+                                                   "back": "/queue?status=all"})
+    assert res.status_code == 303 and res.headers["location"] == "/queue?status=all"
+    assert (triage_row(engine, mid).status, triage_row(engine, mid).assignee) == ("claimed", "bob")
+
+    alice.post(f"/mentions/{mid}/claim", data={"csrf_token": token(alice, "/queue")})
+    assert f"mention {mid} is already claimed by bob" in alice.get("/queue").text
+
+    bob.post(f"/mentions/{mid}/respond", data={"csrf_token": token(bob, "/queue")})
+    row = triage_row(engine, mid)
+    assert row.status == "responded" and row.first_response_at == AT and not row.is_open
+    page = bob.get("/queue?status=responded").text
+    item = page[page.index(f'id="m{mid}"'):]
+    assert re.search(r'class="sla stopped (met|missed)">answered in', item[:3000])
+
+
+def test_the_queue_is_most_urgent_first_and_filters(web):
+    app, _ = web
+    c = login(app, "bob")
+    page = c.get("/queue?topic=product_safety&sentiment=negative").text
+    prios = [int(p) for p in re.findall(r'title="urgency">P(\d+)<', page)]
+    assert prios and prios == sorted(prios, reverse=True) and prios[0] >= 60
+    assert all(s == "negative" for s in re.findall(r'class="sentiment (\w+)"', page))
+
+
+def test_bad_filter_values_are_a_clear_400(web):
+    app, _ = web
+    c = login(app, "bob")
+    for url, message in [("/queue?status=lost", "status 'lost' is not one of open, all, new"),
+                         ("/queue?sentiment=angry", "sentiment 'angry' is not one of"),
+                         ("/queue?after=x", "cursor 'x' is not of the form")]:
+        res = c.get(url)
+        assert res.status_code == 400 and message in res.text.replace("&#39;", "'")
+
+
+def test_pages_follow_by_keyset_without_repeats(web):
+    app, _ = web
+    c = login(app, "bob")
+    seen, url = [], "/queue?status=all"
+    while url:
+        page = c.get(url).text
+        seen += re.findall(r'<li class="mention[^"]*" id="m(\d+)"', page)
+        nxt = re.search(r'class="next" href="([^"]+)"', page)
+        url = nxt.group(1).replace("&amp;", "&") if nxt else None
+    assert len(seen) == len(set(seen)) > 900
+
+
+def test_hostile_text_is_escaped(web):
+    app, _ = web
+    page = login(app, "bob").get("/queue?status=all&q=alert(1)").text
+    assert page.count('<li class="mention') == 1 and HOSTILE not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in page
+    assert "script-src 'self'" in login(app, "bob").get("/queue").headers[
+        "content-security-policy"]
+
+
+def test_acknowledge_an_incident_records_who(web):
+    app, engine = web
+    c = login(app, "alice")
+    with Session(engine) as s:
+        incident_id = s.exec(select(Incident.id)).first()
+    page = c.get(f"/incidents/{incident_id}").text
+    assert "product safety" in page and "Acknowledge" in page and "Playbook" in page
+    c.post(f"/incidents/{incident_id}/ack", data={"csrf_token": token(c, "/queue")})
+    with Session(engine) as s:
+        incident = s.get(Incident, incident_id)
+        assert (incident.acknowledged_by, incident.acknowledged_at) == ("alice", AT)
+    assert "Acknowledged by <strong>alice</strong>" in c.get(f"/incidents/{incident_id}").text
+
+
+def test_dashboard_counts_and_chart(web):
+    app, _ = web
+    page = login(app, "bob").get("/dashboard").text
+    assert 'id="overdue"' in page and "<svg" in page and page.count("<rect") == 48
+    assert re.search(r'id="open-incidents">[1-9]', page)
+
+
+def test_sla_clock_left_and_overdue(web):
+    from listener.triage import sla
+    row = Triage(mention_id=1, created_epoch=0, is_open=True)
+    assert sla(row, AT - timedelta(minutes=20), timedelta(hours=1), AT)["state"] == "left"
+    assert sla(row, AT - timedelta(minutes=61), timedelta(hours=1), AT)["seconds"] == -60
