@@ -173,6 +173,9 @@ def _fill(engine, config, rows: int, until: int) -> None:
     topics = [t.name for t in config.topics]
     sources = ["twitter", "reddit", "appstore", "trustpilot", "bluesky", "mastodon"]
     sentiments = ["negative", "neutral", "positive"]
+    from listener.models import Label, Mention, MentionTopic
+
+    extra = tuple(_defaults(Mention, MENTION_COLS).values())
     collected = datetime.fromtimestamp(until, UTC).replace(tzinfo=None).isoformat(" ")
     with engine.begin() as conn:
         raw = conn.connection.driver_connection
@@ -192,11 +195,26 @@ def _fill(engine, config, rows: int, until: int) -> None:
                              collected))
                 if topics and i % 20 == 0:
                     tops.append((i, rnd.choice(topics), 0.9, epoch))
-            raw.executemany("INSERT INTO mentions (id, source, external_id, url, author, "
-                            "author_reach, text, lang, created_at, created_epoch, collected_at, "
-                            "brand, product, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", ments)
-            raw.executemany("INSERT INTO labels (mention_id, sentiment, sentiment_score, topics, "
-                            "complaint, model_version, classified_at) VALUES (?,?,?,?,?,?,?)",
-                            labs)
-            raw.executemany("INSERT INTO mention_topics (mention_id, topic, score, created_epoch)"
-                            " VALUES (?,?,?,?)", tops)
+            raw.executemany(_insert_sql(Mention, MENTION_COLS), [r + extra for r in ments])
+            raw.executemany(_insert_sql(Label, LABEL_COLS), labs)
+            raw.executemany(_insert_sql(MentionTopic, TOPIC_COLS), tops)
+
+
+MENTION_COLS = ("id", "source", "external_id", "url", "author", "author_reach", "text", "lang",
+                "created_at", "created_epoch", "collected_at", "brand", "product", "raw")
+LABEL_COLS = ("mention_id", "sentiment", "sentiment_score", "topics", "complaint",
+              "model_version", "classified_at")
+TOPIC_COLS = ("mention_id", "topic", "score", "created_epoch")
+
+
+def _defaults(model, given: tuple[str, ...]) -> dict:
+    """Required columns the benchmark does not set, with their scalar defaults."""
+    return {c.name: c.default.arg for c in model.__table__.columns
+            if c.name not in given and not c.nullable and c.default is not None
+            and c.default.is_scalar}
+
+
+def _insert_sql(model, given: tuple[str, ...]) -> str:
+    cols = [*given, *_defaults(model, given)]
+    return (f"INSERT INTO {model.__tablename__} ({', '.join(cols)}) "
+            f"VALUES ({', '.join('?' * len(cols))})")

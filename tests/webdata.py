@@ -16,7 +16,7 @@ from listener.detection import detect
 from listener.models import Mention
 from tests.conftest import ROOT
 
-AT = datetime(2026, 10, 30, 12, 0, tzinfo=UTC)      # the web app's "now" over the demo day
+AT = datetime(2026, 10, 30, 16, 30, tzinfo=UTC)     # the web app's "now": the crisis growing
 PASSWORD = "correct horse battery"
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 NEGATIVE = re.compile(r"burn|hot|broke|refund|terrible|worst|disappoint|fire|smok|hurt|melt|"
@@ -45,8 +45,7 @@ class KeywordClassifier:
 
 
 def seed(engine, config) -> None:
-    end = datetime.max.replace(tzinfo=UTC)
-    sources = build_sources(config, ROOT, clock=lambda: end, clocks={"replay": lambda: end})
+    sources = build_sources(config, ROOT, clock=lambda: AT)     # the stream up to AT
     pipeline.collect(engine, config=config, name="replay", source=sources["replay"], now=AT)
     with Session(engine) as session:
         created = AT - timedelta(minutes=20)
