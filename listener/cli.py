@@ -286,6 +286,7 @@ def _register() -> None:
 
     from listener import cli_alerts
     main.add_command(cli_alerts.silence_group)
+    main.add_command(cli_alerts.backtest)
 
 
 _register()

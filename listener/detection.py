@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -58,6 +59,11 @@ def series_for(session, config: Config, rule: Rule, group: dict, now: datetime) 
     last = until // step - (0 if until % step else 1)
     lookback = rule.window * 2 if rule.detector == "rare" else rule.history
     since = until - int(lookback.total_seconds())
+    # before the first stored mention nothing was being listened to: those buckets are unknown,
+    # not zero (counted as zeros, a fresh install would find every busy hour unusual)
+    began = session.execute(select(func.min(Mention.created_epoch))).scalar()
+    if began is not None:
+        since = max(since, min(began - began % step, until - step))
     first = since // step
     args = dict(step=step, since=since, until=until, brand=group.get("brand"),
                 product=group.get("product"), sentiment=rule.match.sentiment)

@@ -61,8 +61,8 @@ def sync_triage(session: Session, *, severities: Mapping[str, str], batch: int =
     rows = _priority_select(severities).where(Mention.id > high)
     stmt = _insert(session, Triage).from_select(
         ["mention_id", "priority", "labelled", "created_epoch"], rows,
-    ).on_conflict_do_nothing(index_elements=["mention_id"])
-    added = session.execute(stmt).rowcount or 0
+    ).on_conflict_do_nothing(index_elements=["mention_id"]).returning(Triage.mention_id)
+    added = len(session.execute(stmt).all())
     waiting = list(session.scalars(
         select(Triage.mention_id).where(Triage.labelled.is_(False))
         .where(exists().where(Label.mention_id == Triage.mention_id)).limit(batch)))
