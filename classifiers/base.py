@@ -19,6 +19,7 @@ class Labels:
     sentiment_score: float            # probability of that label
     topics: dict[str, TopicHit] = field(default_factory=dict)
     complaint: float | None = None    # probability that the post is a complaint
+    language: str | None = None       # ISO 639-1 when detected; None: not detected / unknown
 
 
 @dataclass(frozen=True)

@@ -16,21 +16,30 @@ class BuiltinClassifier:
                  head: SentimentHead | None = None, threads: int | None = None,
                  batch_size: int = 64, fast: bool = True, sentiment=None,
                  zero_shot=None, zero_shot_threshold: float = 0.8,
-                 complaints: ComplaintModel | None = None) -> None:
+                 complaints: ComplaintModel | None = None, multilingual=None,
+                 languages=None) -> None:
         """`sentiment`: a configured model (classifiers.hf.HFSentiment) used instead of the
         built-in head; `zero_shot`: an NLI model (classifiers.hf.ZeroShotTopics) adding topics
-        whose entailment probability reaches `zero_shot_threshold`."""
+        whose entailment probability reaches `zero_shot_threshold`; `multilingual`: a sentiment
+        model for the mentions that `languages` (classifiers.language.LanguageDetector) finds
+        not to be English."""
         self.head = head or SentimentHead.load()
         self.sentiment = sentiment
         self.zero_shot, self.zero_shot_threshold = zero_shot, zero_shot_threshold
         self.complaints = complaints if complaints is not None else ComplaintModel.load()
         self.topic_specs = list(topics)
+        self.multilingual, self.languages = multilingual, languages
         self.encoder = encoder or builtin_encoder(self.head, threads=threads, fast=fast)
         self.batch_size = batch_size
         self.topics = TopicMatcher(topics, lambda t: self.encoder.encode(t))
         parts = [f"{self.encoder.name}+{self.head.version}/{self.encoder.backend}"]
-        parts += [m.version for m in (sentiment, zero_shot) if m is not None]
+        parts += [m.version for m in (sentiment, zero_shot, multilingual) if m is not None]
         self.version = " ".join(parts)
+
+    def set_topics(self, topics: Sequence[TopicSpec]) -> None:
+        """Swap the topics (a config reload): only the topic matcher is rebuilt, not the model."""
+        matcher = TopicMatcher(topics, lambda t: self.encoder.encode(t))
+        self.topic_specs, self.topics = list(topics), matcher
 
     def classify(self, texts: Sequence[str]) -> list[Labels]:
         if not texts:
@@ -43,6 +52,12 @@ class BuiltinClassifier:
             proba = self.head.predict_proba(first if self.head.pooling == "cls" else pooled)
             sentiments = [(self.head.labels[int(p.argmax())], round(float(p.max()), 4))
                           for p in proba]
+        langs = self.languages.detect(texts) if self.languages else [None] * len(texts)
+        foreign = [i for i, lang in enumerate(langs) if lang not in (None, "en")]
+        if self.multilingual is not None and foreign:
+            for i, result in zip(foreign, self.multilingual.predict([texts[i] for i in foreign]),
+                                 strict=True):
+                sentiments[i] = result
         topics = self.topics.match(texts, pooled)
         if self.zero_shot is not None and self.topic_specs:
             scores = self.zero_shot.scores(texts, [t.description for t in self.topic_specs])
@@ -57,7 +72,7 @@ class BuiltinClassifier:
                     if sentiment not in spec.sentiments:
                         topics[i].pop(spec.name, None)
         complaint = self.complaints.predict_proba(texts, pooled)
-        return [Labels(s, p, topics[i], round(float(complaint[i]), 4))
+        return [Labels(s, p, topics[i], round(float(complaint[i]), 4), langs[i])
                 for i, (s, p) in enumerate(sentiments)]
 
 

@@ -79,8 +79,20 @@ class ZeroShotSettings(Strict):
     threshold: float = Field(0.8, gt=0, le=1, description="entailment probability for a topic")
 
 
+class MultilingualSettings(Strict):
+    model: str = Field(min_length=1, description=(
+        "a multilingual sentiment model (local folder or cached id), e.g. "
+        "cardiffnlp/twitter-xlm-roberta-base-sentiment"))
+    languages: list[str] = Field(default_factory=list, description=(
+        "ISO 639-1 codes to detect among (with English); empty: every language lingua knows"))
+    labels: dict[str, Literal["negative", "neutral", "positive"]] = Field(
+        default_factory=dict, description="label names -> sentiment, if id2label does not say")
+
+
 class ClassifierSettings(Strict):
     sentiment: SentimentSettings = Field(default_factory=SentimentSettings)
+    multilingual: MultilingualSettings | None = Field(None, description=(
+        "sentiment for mentions detected as not English"))
     zero_shot: ZeroShotSettings | None = Field(None, description="optional zero-shot topics")
     batch_size: int = Field(64, ge=1, le=1024, description="texts per model call")
     threads: int | None = Field(None, ge=1, description="torch threads; default: all cores")

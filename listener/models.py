@@ -86,6 +86,7 @@ class Label(SQLModel, table=True):
     topics: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False),
                          description="topic -> {score, evidence}")
     complaint: float | None = Field(default=None, description="probability of a complaint")
+    language: str | None = Field(default=None, max_length=16, description="detected language")
     model_version: str = Field(max_length=256)
     classified_at: datetime = _ts()
 

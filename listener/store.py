@@ -116,7 +116,7 @@ def save_labels(session: Session, *, mentions: Sequence[Mention], labels: Sequen
     for m, lab in zip(mentions, labels, strict=True):
         session.add(Label(mention_id=m.id, sentiment=lab.sentiment,
                           sentiment_score=lab.sentiment_score, model_version=version,
-                          complaint=lab.complaint,
+                          complaint=lab.complaint, language=lab.language,
                           topics={k: {"score": h.score, "evidence": h.evidence}
                                   for k, h in lab.topics.items()},
                           classified_at=now))

@@ -94,3 +94,30 @@ def test_zero_shot_topics_with_a_tiny_nli_model(tmp_path):
     with pytest.raises(ModelError) as info:
         ZeroShotTopics(tiny_model(tmp_path / "sent", {0: "negative", 1: "positive"}, 0))
     assert "is not an NLI model: its labels are negative, positive" in str(info.value)
+
+
+def test_non_english_mentions_go_to_the_multilingual_model(tmp_path, classifier_parts):
+    from classifiers.builtin import BuiltinClassifier
+    from classifiers.language import LanguageDetector
+
+    encoder, head = classifier_parts
+    multi = HFSentiment(tiny_model(tmp_path / "xlm", {0: "negative", 1: "neutral",
+                                                      2: "positive"}, 1))  # always neutral
+    c = BuiltinClassifier([], encoder=encoder, head=head, multilingual=multi,
+                          languages=LanguageDetector(["de", "es", "ja"]))
+    en, de, ja = c.classify([
+        "I love my new pumpkin glow lantern, thank you so much!",
+        "Die Taschenlampe ist so heiß geworden, dass meine Tochter sich verbrannt hat",
+        "懐中電灯で娘が手に火傷をしました。とても怖かったです。"])
+    assert (en.language, de.language, ja.language) == ("en", "de", "ja")
+    assert en.sentiment == "positive"                       # the built-in model
+    assert de.sentiment == ja.sentiment == "neutral"        # the tiny multilingual model
+    assert c.version.endswith(f"hf:{tmp_path / 'xlm'}")
+
+
+def test_an_unknown_language_code_is_a_clear_error():
+    from classifiers.language import LanguageDetector
+    with pytest.raises(ModelError) as info:
+        LanguageDetector(["xx"])
+    assert str(info.value) == ("'xx' is not an ISO 639-1 language code that lingua knows "
+                               "(e.g. de, fr, es, ja)")
