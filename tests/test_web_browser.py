@@ -124,6 +124,20 @@ def test_filter_claim_respond_and_the_sla_clock_stops(page_as, served):
         assert row.status == "responded" and row.first_response_at == AT
 
 
+def test_keyboard_moves_claim_the_focused_mention(page_as):
+    page = page_as("alice")
+    page.select_option("select[name=source]", "bluesky")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(re.compile(r"source=bluesky"))
+    second = page.locator("li.mention").nth(1)
+    mid = second.get_attribute("data-id")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("c")
+    page.wait_for_load_state()
+    assert "claimed · alice" in page.locator(f"#m{mid} .status").inner_text()
+
+
 def test_open_an_incident_and_acknowledge_it(page_as, served):
     _, engine = served
     page = page_as("alice")

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from listener import store, triage, users
 from listener.models import Incident
+from listener.sources import SOURCES
 from listener.web.auth import (
     CurrentUser,
     admin_user,
@@ -120,7 +121,7 @@ def queue(request: Request, user: Agent, after: str | None = None):
         "user": user, "items": items, "filters": params, "here": here, "next_url": next_url,
         "now": now, "target": target, "statuses": triage.STATUS_FILTERS,
         "sentiments": triage.SENTIMENTS, "brands": [b.name for b in app.config.brands],
-        "sources": sorted(app.config.enabled_sources()),
+        "sources": sorted(set(SOURCES) - {"replay"}),   # a replay's mentions keep their platform
         "topics": [t.name for t in app.config.topics]})
 
 

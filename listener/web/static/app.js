@@ -21,3 +21,31 @@
   }
   setInterval(tick, 1000);
 })();
+
+// Keyboard: j/k next/previous mention, c claim, r responded, x close, n note, / text filter.
+(function () {
+  const buttons = { c: "button.claim", r: "button.respond", x: "button.close" };
+  function items() { return Array.from(document.querySelectorAll("li.mention")); }
+  document.addEventListener("keydown", function (ev) {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const tag = (ev.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "select" || tag === "textarea") return;
+    const all = items();
+    const at = all.indexOf(document.activeElement);
+    if (ev.key === "j" || ev.key === "k") {
+      const next = all[Math.min(all.length - 1, Math.max(0, at + (ev.key === "j" ? 1 : -1)))];
+      if (next) { next.focus(); next.scrollIntoView({ block: "nearest" }); }
+    } else if (buttons[ev.key] && at >= 0) {
+      const button = all[at].querySelector(buttons[ev.key]);
+      if (button) button.click();
+    } else if (ev.key === "n" && at >= 0) {
+      all[at].querySelector("input[name=note]").focus();
+    } else if (ev.key === "/") {
+      const q = document.querySelector("input[name=q]");
+      if (q) q.focus();
+    } else {
+      return;
+    }
+    ev.preventDefault();
+  });
+})();
