@@ -74,7 +74,13 @@ def run(obj: Ctx) -> None:
     if obj.verbose == 0:
         logging.getLogger().setLevel(logging.INFO)
     daemon = build_daemon(obj.config, obj.config_dir, engine=obj.engine())
-    daemon.run()
+    from listener.cli_web import start_web
+    web = start_web(obj, daemon.engine, daemon.clock)
+    try:
+        daemon.run()
+    finally:
+        if web is not None:
+            web.stop()
 
 
 @main.command()

@@ -39,6 +39,20 @@ def web(obj: Ctx, host: str, port: int, at: str | None) -> None:
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
+def start_web(obj: Ctx, engine, clock):
+    """The web queue beside the daemon (`queue.web: true`), or None. Stop it with `.stop()`."""
+    settings = obj.config.queue
+    if not settings.web:
+        return None
+    from listener.web import create_app
+    from listener.web.server import BackgroundServer
+
+    server = BackgroundServer(create_app(obj.config, engine, clock), settings.host,
+                              settings.port).start()
+    click.echo(f"mention queue on http://{settings.host}:{settings.port}/")
+    return server
+
+
 def _parse_time(value: str) -> datetime:
     try:
         t = datetime.fromisoformat(value.replace("Z", "+00:00"))

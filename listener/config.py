@@ -193,6 +193,9 @@ class SlackSettings(Strict):
 class QueueSettings(Strict):
     first_response: Duration = Field("60m", description="first-response target")
     base_url: str | None = Field(None, description="web queue URL used in alert links")
+    web: bool = Field(False, description="serve the web queue inside `listener run` too")
+    host: str = Field("127.0.0.1", description="address the web queue listens on")
+    port: int = Field(8080, ge=1, le=65535, description="port the web queue listens on")
 
 
 class ScheduleSettings(Strict):

@@ -194,3 +194,29 @@ def test_sla_clock_left_and_overdue(web):
     row = Triage(mention_id=1, created_epoch=0, is_open=True)
     assert sla(row, AT - timedelta(minutes=20), timedelta(hours=1), AT)["state"] == "left"
     assert sla(row, AT - timedelta(minutes=61), timedelta(hours=1), AT)["seconds"] == -60
+
+
+def test_listener_run_serves_the_queue_when_queue_web_is_on(web, tmp_path):
+    import socket
+
+    import requests
+
+    from listener.cli_web import start_web
+    from listener.clictx import Ctx
+    from listener.config import load_config
+
+    _, engine = web
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ctx = Ctx(tmp_path / "config.yaml", None, 0)
+    base = "brands: [{name: Lumi, query: lumi}]\nsources: {replay: {path: demo.jsonl}}\n"
+    ctx._config = load_config(base + f"queue: {{web: true, port: {port}}}\n")
+    server = start_web(ctx, engine, lambda: AT)
+    try:
+        res = requests.get(f"http://127.0.0.1:{port}/queue", timeout=10)
+        assert res.status_code == 200 and res.url.startswith(f"http://127.0.0.1:{port}/login")
+    finally:
+        server.stop()
+    ctx._config = load_config(base)
+    assert start_web(ctx, engine, lambda: AT) is None

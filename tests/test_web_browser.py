@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -17,13 +15,13 @@ if not CHROMIUM.exists():
                 "make test installs it when run as root)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
 
-import uvicorn  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
 from listener.config import load_config_file  # noqa: E402
 from listener.db import create_tables, make_engine  # noqa: E402
 from listener.models import Incident, Triage  # noqa: E402
 from listener.web import create_app  # noqa: E402
+from listener.web.server import BackgroundServer  # noqa: E402
 from tests.conftest import CONFIG, ROOT  # noqa: E402
 from tests.webdata import AT, HOSTILE, PASSWORD, seed  # noqa: E402
 
@@ -47,17 +45,9 @@ def served(tmp_path_factory):
     seed(engine, config)
     app = create_app(config, engine, lambda: AT, secret_key="browser-test")
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
+    server = BackgroundServer(app, "127.0.0.1", port).start()      # uvicorn in a thread
     yield f"http://127.0.0.1:{port}", engine
-    server.should_exit = True
-    thread.join(10)
+    server.stop()
     engine.dispose()
 
 
