@@ -144,7 +144,7 @@ def _bench_queue(obj: Ctx, path: Path, rows: int, n_requests: int) -> dict:
     severities = {t.name: t.severity for t in config.topics}
     t0 = time.perf_counter()
     with Session(engine) as session:
-        triage.sync_triage(session, severities=severities)
+        triage.sync_triage(session, severities=severities, new_batch=None)
         session.commit()
         users.add_user(session, username="bench", password="bench-password", role="agent",
                        now=now)

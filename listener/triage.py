@@ -8,6 +8,7 @@ most urgent first, then the earliest first-response deadline first.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -54,11 +55,16 @@ def _priority_select(severities: Mapping[str, str]):
             .outerjoin(Label, Label.mention_id == Mention.id))
 
 
-def sync_triage(session: Session, *, severities: Mapping[str, str], batch: int = 5000) -> int:
-    """Give new mentions a triage row and re-rank rows whose labels arrived since. Cheap when
-    nothing changed (two index look-ups). Returns the rows added or re-ranked."""
+def sync_triage(session: Session, *, severities: Mapping[str, str], batch: int = 5000,
+                new_batch: int | None = 50_000) -> int:
+    """Give up to `new_batch` new mentions a triage row and re-rank up to `batch` rows whose labels
+    arrived since. Cheap when nothing changed (two index look-ups); a backlog (a store from
+    before the queue) is worked off a bounded slice per call, so no page load stalls on it.
+    Returns the rows added or re-ranked."""
     high = session.scalar(select(func.max(Triage.mention_id))) or 0
-    rows = _priority_select(severities).where(Mention.id > high)
+    rows = _priority_select(severities).where(Mention.id > high).order_by(Mention.id)
+    if new_batch:
+        rows = rows.limit(new_batch)
     stmt = _insert(session, Triage).from_select(
         ["mention_id", "priority", "labelled", "created_epoch"], rows,
     ).on_conflict_do_nothing(index_elements=["mention_id"]).returning(Triage.mention_id)
@@ -219,6 +225,18 @@ def status_counts(session: Session) -> dict[str, int]:
     counts.update({s: n for s, n in session.execute(
         select(Triage.status, func.count()).group_by(Triage.status))})
     return counts
+
+
+def sla_attainment(session: Session, *, target: timedelta, since: datetime) -> dict:
+    """Of the mentions answered since `since`: how many, the share within target, the median."""
+    stmt = (select(Triage.first_response_at, Mention.created_at)
+            .join(Mention, Mention.id == Triage.mention_id)
+            .where(Triage.first_response_at >= since))
+    took = sorted((done - created).total_seconds() for done, created in session.execute(stmt))
+    if not took:
+        return {"answered": 0, "within": None, "median": None}
+    within = sum(t <= target.total_seconds() for t in took) / len(took)
+    return {"answered": len(took), "within": within, "median": statistics.median(took)}
 
 
 def overdue_count(session: Session, *, target: timedelta, now: datetime) -> int:

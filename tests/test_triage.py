@@ -89,6 +89,16 @@ def test_claim_respond_close_and_filters(queue):
     assert order(queue, status="all", q="SAFE") == [3]
     assert triage.status_counts(queue) == {"new": 2, "claimed": 0, "responded": 1, "closed": 1}
     assert triage.overdue_count(queue, target=timedelta(minutes=20), now=NOW) == 1
+    assert triage.sla_attainment(queue, target=timedelta(minutes=4), since=NOW) == {
+        "answered": 1, "within": 0.0, "median": 300}
+
+
+def test_a_backlog_is_worked_off_a_slice_per_call(engine):
+    with Session(engine) as s:
+        for n in range(1, 6):
+            add(s, n, minutes_ago=n)
+        s.commit()
+        assert [triage.sync_triage(s, severities={}, new_batch=2) for _ in range(4)] == [2, 2, 1, 0]
 
 
 @pytest.mark.parametrize("kwargs, message", [

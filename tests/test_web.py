@@ -187,6 +187,7 @@ def test_dashboard_counts_and_chart(web):
     page = login(app, "bob").get("/dashboard").text
     assert 'id="overdue"' in page and "<svg" in page and page.count("<rect") == 48
     assert re.search(r'id="open-incidents">[1-9]', page)
+    assert re.search(r'id="sla-within">\d+%', page) and re.search(r'id="sla-median">\d', page)
 
 
 def test_sla_clock_left_and_overdue(web):

@@ -194,13 +194,14 @@ def dashboard(request: Request, user: Agent):
         session.commit()
         counts = triage.status_counts(session)
         overdue = triage.overdue_count(session, target=target, now=now)
+        attained = triage.sla_attainment(session, target=target, since=now - timedelta(days=7))
         incidents = triage.open_incidents(session)
         buckets = store.count_buckets(session, step=3600, since=until - 48 * 3600, until=until)
         total = sum(counts.values())
     chart = volume_bars(buckets, first=(until - 48 * 3600) // 3600, hours=48)
     return _render(request, "dashboard.html", {
         "user": user, "counts": counts, "overdue": overdue, "incidents": incidents,
-        "chart": chart, "total": total, "target": target})
+        "chart": chart, "total": total, "target": target, "sla": attained})
 
 
 @router.get("/admin/users")
