@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from listener import triage
 from listener.config import load_config_file
 from listener.db import create_tables, make_engine
 from listener.models import Incident, Mention, Triage
@@ -221,3 +222,25 @@ def test_listener_run_serves_the_queue_when_queue_web_is_on(web, tmp_path):
         server.stop()
     ctx._config = load_config(base)
     assert start_web(ctx, engine, lambda: AT) is None
+
+
+def test_a_bulk_move_reports_each_mention(web):
+    app, engine = web
+    c = login(app, "alice")
+    first_open(engine)                                  # the triage rows exist
+    with Session(engine) as s:
+        *ids, responded = s.exec(select(Triage.mention_id).where(Triage.status == "new")
+                                 .order_by(Triage.mention_id).limit(3)).all()
+        triage.respond(s, mention_id=responded, user="bob", now=AT)
+        s.commit()
+    res = c.post("/mentions/bulk", data={"csrf_token": token(c, "/queue"), "move": "claim",
+                                         "ids": [*map(str, ids), str(responded)]})
+    assert res.status_code == 303
+    flash = c.get("/queue").text
+    assert f"claim: 2 of 3 done; mention {responded} is already responded" in flash
+    assert {triage_row(engine, i).assignee for i in ids} == {"alice"}
+    for data, message in [({"move": "explode", "ids": "1"}, "bulk action 'explode' is not"),
+                          ({"move": "close"}, "tick 1 to 200 mentions"),
+                          ({"move": "close", "ids": "x"}, "mention ids are numbers")]:
+        res = c.post("/mentions/bulk", data={"csrf_token": token(c, "/queue"), **data})
+        assert res.status_code == 400 and message in res.text.replace("&#39;", "'")

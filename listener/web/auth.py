@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from fastapi import HTTPException, Request
 from sqlalchemy import select
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
 from listener.models import User
 
@@ -40,13 +41,13 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-async def checked_form(request: Request) -> dict[str, str]:
+async def checked_form(request: Request) -> FormData:
     """The posted form, once its CSRF token matches the session's (403 otherwise)."""
     form = await request.form()
     sent, expected = form.get("csrf_token"), request.session.get("csrf")
     if not (isinstance(sent, str) and expected and hmac.compare_digest(sent, expected)):
         raise HTTPException(403, "CSRF token missing or wrong: reload the page and try again")
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    return form
 
 
 def current_user(request: Request) -> CurrentUser:

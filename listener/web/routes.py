@@ -126,6 +126,34 @@ def queue(request: Request, user: Agent, after: str | None = None):
 
 
 MOVES = {"claim": triage.claim, "respond": triage.respond, "close": triage.close}
+BULK_MAX = 200
+
+
+@router.post("/mentions/bulk")
+async def mention_bulk(request: Request, user: Agent):
+    """One move on every ticked mention; each succeeds or says why not."""
+    form = await checked_form(request)
+    move = form.get("move")
+    if move not in MOVES:
+        raise HTTPException(400, f"bulk action {move!r} is not one of {', '.join(MOVES)}")
+    try:
+        ids = sorted({int(v) for v in form.getlist("ids")})
+    except ValueError:
+        raise HTTPException(400, "mention ids are numbers") from None
+    if not ids or len(ids) > BULK_MAX:
+        raise HTTPException(400, f"tick 1 to {BULK_MAX} mentions")
+    now, done, refused = request.app.state.clock(), 0, []
+    with _session(request) as session:
+        for mention_id in ids:
+            try:
+                MOVES[move](session, mention_id=mention_id, user=user.username, now=now)
+                session.commit()
+                done += 1
+            except triage.QueueError as exc:
+                session.rollback()
+                refused.append(str(exc))
+    request.session["flash"] = "; ".join([f"{move}: {done} of {len(ids)} done", *refused])
+    return _back(request, form, "/queue")
 
 
 @router.post("/mentions/{mention_id}/{move}")
