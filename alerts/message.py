@@ -60,6 +60,12 @@ class AlertView:
     examples: list[Example] = field(default_factory=list)
     playbook: Playbook | None = None
     incident_url: str | None = None
+    # why it fired (listener/detection.py evidence(), alerts/explain.py)
+    terms: list[tuple[str, float, float]] = field(default_factory=list)  # term, share, before
+    authors: dict[str, float] = field(default_factory=dict)              # author -> share
+    top3_share: float | None = None
+    without_top3: dict | None = None          # {"fires": bool, "observed": n}
+    duplicates_share: float = 0.0
 
 
 def level_icon(level: int) -> str:
@@ -75,6 +81,28 @@ def growth_line(v: AlertView) -> str:
     if v.first_seen:
         parts.append(f"first seen {v.first_seen:%a %H:%M} UTC")
     return " · ".join(parts)
+
+
+def why_lines(v: AlertView) -> list[str]:
+    """The terms driving it, and who: the authors' shares, the top three's, and whether it would
+    still fire without them (public text escaped)."""
+    lines = []
+    if v.terms:
+        lines.append("Terms: " + ", ".join(
+            f"*{escape(t)}* {share:.0%} (before {before:.0%})" for t, share, before in v.terms[:5]))
+    parts = []
+    if v.authors:
+        parts.append("Authors: " + ", ".join(f"{escape(a)} {p:.0%}" for a, p in
+                                             list(v.authors.items())[:3]))
+    if v.top3_share is not None and v.without_top3 is not None:
+        verdict = "still fires" if v.without_top3["fires"] else "would not fire"
+        parts.append(f"top 3 authors {v.top3_share:.0%}; without them it {verdict} "
+                     f"({v.without_top3['observed']:g} left)")
+    if v.duplicates_share:
+        parts.append(f"near-duplicates {v.duplicates_share:.0%}")
+    if parts:
+        lines.append(" · ".join(parts))
+    return lines
 
 
 def build_message(v: AlertView) -> dict:
@@ -94,6 +122,10 @@ def build_message(v: AlertView) -> dict:
                               sorted(v.sources.items(), key=lambda kv: -kv[1])[:5])
             blocks.append({"type": "context", "elements": [
                 {"type": "mrkdwn", "text": f"Sources: {share}"}]})
+        why = why_lines(v)
+        if why:
+            blocks.append({"type": "context", "elements": [
+                {"type": "mrkdwn", "text": line} for line in why]})
         if v.examples:
             lines = []
             for e in v.examples[:5]:

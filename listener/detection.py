@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from alerts.detectors import RareDetector, Signal, SpikeDetector
+from alerts.explain import driving_terms, minus, shares, top_share
 from alerts.lifecycle import IncidentState, Mute, Policy, decide
 from alerts.message import AlertView, Example, Playbook, build_message
 from alerts.series import CountSeries
+from alerts.severity import severity
 from alerts.silences import Matcher, Silence, silenced_by
 from listener import store
 from listener.config import Config, Rule
@@ -24,6 +26,7 @@ from listener.models import Decision, Incident, Mention, Notification
 
 log = logging.getLogger(__name__)
 SEVERITY_ORDER = ["low", "medium", "high", "critical"]
+BASELINE = timedelta(days=7)   # the terms of a window are compared with this much before it
 
 
 @dataclass
@@ -75,10 +78,8 @@ def series_for(session, config: Config, rule: Rule, group: dict, now: datetime) 
     return CountSeries.from_buckets(dict(buckets), first=first, last=last, step_seconds=step)
 
 
-def evidence(session, config: Config, rule: Rule, group: dict, signal: Signal,
-             now: datetime) -> dict:
-    until = int(now.timestamp())
-    since = until - int(signal.window.total_seconds())
+def window_mentions(session, rule: Rule, group: dict, since: int, until: int) -> list[Mention]:
+    """The group's mentions in [since, until) that the rule counts, oldest first, once each."""
     mentions: list[Mention] = []
     for topic in ([group["topic"]] if "topic" in group else rule.match.topics or [None]):
         mentions += store.window_mentions(session, since=since, until=until,
@@ -89,6 +90,55 @@ def evidence(session, config: Config, rule: Rule, group: dict, signal: Signal,
         if m.id not in seen:
             seen.add(m.id)
             unique.append(m)
+    return unique
+
+
+def reach_of(mentions: list[Mention]) -> tuple[int, int]:
+    """(widest single author, all distinct authors together) follower reach."""
+    per_author: dict[str, int] = {}
+    for m in mentions:
+        per_author[m.author] = max(per_author.get(m.author, 0), m.author_reach or 0)
+    return max(per_author.values(), default=0), sum(per_author.values())
+
+
+def with_severity(session, rule: Rule, group: dict, signal: Signal, now: datetime) -> Signal:
+    """The detector's level adjusted for the reach of the window's authors and for growth."""
+    until = int(now.timestamp())
+    ms = window_mentions(session, rule, group, until - int(signal.window.total_seconds()), until)
+    widest, total = reach_of(ms)
+    level = severity(signal.level, max_reach=widest, total_reach=total,
+                     observed=signal.observed, previous=signal.previous)
+    return replace(signal, level=level) if level != signal.level else signal
+
+
+def without_top_authors(session, config: Config, rule: Rule, group: dict, top: list[str],
+                        now: datetime) -> dict:
+    """Re-run the detector on the series without the top authors' mentions: would it fire?"""
+    until = int(now.timestamp())
+    series = series_for(session, config, rule, group, now)
+    removed: Counter = Counter()
+    if rule.detector == "rare":   # the series counts authors at their first mention
+        lookback = window_mentions(session, rule, group,
+                                   until - int((rule.window * 2).total_seconds()), until)
+        firsts: dict[str, datetime] = {}
+        for m in lookback:
+            firsts.setdefault(m.author, m.created_at)
+        removed.update(firsts[a] for a in top if a in firsts)
+    else:
+        since = until - int(rule.window.total_seconds())
+        removed.update(m.created_at for m in window_mentions(session, rule, group, since, until)
+                       if m.author in top)
+    signal = detector_for(config, rule).detect(minus(series, removed), now)
+    lo = len(series.counts) - series.buckets_in(rule.window)
+    return {"fires": signal is not None,
+            "observed": sum(minus(series, removed).counts[max(0, lo):])}
+
+
+def evidence(session, config: Config, rule: Rule, group: dict, signal: Signal,
+             now: datetime) -> dict:
+    until = int(now.timestamp())
+    since = until - int(signal.window.total_seconds())
+    unique = window_mentions(session, rule, group, since, until)
     sources = Counter(m.source for m in unique)
     products = Counter(m.product for m in unique if m.product)
     # the first report, then the widest-reaching distinct authors
@@ -99,6 +149,26 @@ def evidence(session, config: Config, rule: Rule, group: dict, signal: Signal,
             picked.append(m)
         if len(picked) == 5:
             break
+    top, top3 = top_share(m.author for m in unique)
+    baseline = store.window_mentions(session, since=since - int(BASELINE.total_seconds()),
+                                     until=since, brand=group.get("brand"),
+                                     product=group.get("product"), topic=None, sentiment=None,
+                                     limit=2000)
+    names = [b.name for b in config.brands if b.name == group.get("brand")]
+    names += [p.name for b in config.brands if b.name == group.get("brand") for p in b.products]
+    terms = driving_terms([m.text for m in unique], [m.text for m in baseline], exclude=names)
+    widest, total = reach_of(unique)
+    dups = [m for m in unique if getattr(m, "cluster_id", None) not in (None, m.id)]
+    explained = {
+        "terms": [t.as_dict() for t in terms],
+        "authors_share": shares(m.author for m in unique),
+        "top_authors": top, "top3_share": top3,
+        "without_top3": without_top_authors(session, config, rule, group, top, now)
+        if unique else None,
+        "duplicates_share": len(dups) / len(unique) if unique else 0.0,
+        "reach": {"max": widest, "total": total},
+        "level": signal.level,
+    }
     return {
         "observed": signal.observed, "expected": signal.expected, "previous": signal.previous,
         "window": format_duration(signal.window), "reason": signal.reason,
@@ -111,6 +181,7 @@ def evidence(session, config: Config, rule: Rule, group: dict, signal: Signal,
                       "source": m.source, "url": m.url, "created_at": m.created_at.isoformat()}
                      for m in picked],
         "recent": list(signal.recent),
+        **explained,
     }
 
 
@@ -163,6 +234,9 @@ def alert_view(config: Config, rule: Rule, incident: Incident, kind: str) -> Ale
                           datetime.fromisoformat(e["created_at"])) for e in ev["examples"]],
         playbook=pb,
         incident_url=f"{base.rstrip('/')}/incidents/{incident.id}" if base else None,
+        terms=[(t["term"], t["share"], t["baseline_share"]) for t in ev.get("terms", [])],
+        authors=ev.get("authors_share", {}), top3_share=ev.get("top3_share"),
+        without_top3=ev.get("without_top3"), duplicates_share=ev.get("duplicates_share", 0.0),
     )
 
 
@@ -220,6 +294,8 @@ def _detect_rule(session, config: Config, rule: Rule, policy: Policy, now: datet
     out = []
     for key, group in sorted(keyed.items()):
         signal = detector.detect(series_for(session, config, rule, group, now), now)
+        if signal is not None:
+            signal = with_severity(session, rule, group, signal, now)
         incident = open_by_key.get(key)
         state = None if incident is None else IncidentState(
             incident.level, incident.peak_level, incident.last_signal_at, incident.last_notified_at)
@@ -295,7 +371,8 @@ def _log(session, out, rule, key, action, reason, incident_id, now, code=""):
     session.add(Decision(at=now, rule=rule.name, key=key, incident_id=incident_id, action=action,
                          reason=reason, code=code))
     out.append(Taken(rule.name, key, action, reason, incident_id))
-    log.info("%s %s: %s — %s", action, key, reason, f"incident #{incident_id}" if incident_id else "")
+    log.info("%s %s: %s — %s", action, key, reason,
+             f"incident #{incident_id}" if incident_id else "")
 
 
 def _repeats_last(session, key: str, code: str) -> bool:
