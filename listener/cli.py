@@ -69,11 +69,12 @@ def config_check(obj: Ctx, path: Path | None) -> None:
 @main.command()
 @click.pass_obj
 def run(obj: Ctx) -> None:
-    """Run the daemon until SIGINT or SIGTERM."""
+    """Run the daemon until SIGINT or SIGTERM; SIGHUP or saving the config file reloads it."""
     from listener.daemon import build_daemon
     if obj.verbose == 0:
         logging.getLogger().setLevel(logging.INFO)
-    daemon = build_daemon(obj.config, obj.config_dir, engine=obj.engine())
+    daemon = build_daemon(obj.config, obj.config_dir, engine=obj.engine(),
+                          config_path=obj.config_path)
     from listener.cli_web import start_web
     web = start_web(obj, daemon.engine, daemon.clock)
     try:

@@ -38,12 +38,16 @@ def build_engine(config: Config, config_dir: Path, url: str | None = None) -> En
     return engine
 
 
+def topic_specs(config: Config) -> list[TopicSpec]:
+    return [TopicSpec(t.name, t.description, tuple(t.keywords), tuple(t.examples), t.similarity,
+                      tuple(t.sentiments)) for t in config.topics]
+
+
 def build_classifier(config: Config):
     from classifiers.builtin import BuiltinClassifier
 
     settings = config.classifier
-    topics = [TopicSpec(t.name, t.description, tuple(t.keywords), tuple(t.examples), t.similarity,
-                        tuple(t.sentiments)) for t in config.topics]
+    topics = topic_specs(config)
     sentiment = zero_shot = None
     try:
         if settings.sentiment.model != "builtin":
@@ -123,22 +127,104 @@ class Daemon:
     on_tick: Callable[[Daemon], None] | None = None
     stopped: threading.Event = field(default_factory=threading.Event)
     finished: bool = False
+    config_path: Path | None = None     # watched and reloaded (SIGHUP too) when given
+    config_hash: str = ""
+    config_stamp: tuple | None = None
+    reload_requested: threading.Event = field(default_factory=threading.Event)
+    _swap: threading.RLock = field(default_factory=threading.RLock)
+    _scheduler: object = None
 
     # -- jobs -----------------------------------------------------------------------------
     def job_collect(self, name: str) -> None:
-        pipeline.collect(self.engine, config=self.config, name=name, source=self.sources[name],
-                         now=self.clock.now())
+        config, source = self.config, self.sources.get(name)
+        if source is not None:   # None: removed by a reload since this run was scheduled
+            pipeline.collect(self.engine, config=config, name=name, source=source,
+                             now=self.clock.now())
 
     def job_classify(self) -> None:
-        pipeline.classify(self.engine, classifier=self.classifier,
-                          batch_size=self.config.classifier.batch_size, now=self.clock.now(),
-                          max_batches=20)
+        with self._swap:   # a reload swapping the topics waits for the batch in flight
+            pipeline.classify(self.engine, classifier=self.classifier,
+                              batch_size=self.config.classifier.batch_size, now=self.clock.now(),
+                              max_batches=20)
 
     def job_detect(self) -> None:
         detect(self.engine, config=self.config, now=self.clock.now())
 
     def job_notify(self) -> None:
         pipeline.notify(self.engine, notifier=self.notifier, now=self.clock.now())
+
+    def job_watch_config(self) -> None:
+        from listener.reload import file_stamp
+        if self.config_path is not None and file_stamp(self.config_path) != self.config_stamp:
+            self.reload("watch")
+
+    # -- config reload ----------------------------------------------------------------------
+    def reload(self, who: str) -> bool:
+        """Load the config file again. A config that fails validation is refused (logged,
+        recorded, posted to the admin channel) and the running one stays; a good one replaces
+        it between jobs: queries, topics (the topic matcher only), rules, thresholds, channels,
+        schedules. Returns whether the new config is running."""
+        from listener import reload as rl
+        cand = rl.read_candidate(self.config_path)
+        if cand.digest and cand.digest == self.config_hash:
+            self.config_stamp = cand.stamp     # touched, not changed
+            return True
+        self.config_stamp = cand.stamp
+        if cand.config is None:
+            log.error("config reload refused (%s); the running config stays:\n%s", who,
+                      cand.error)
+            rl.record_load(self.engine, path=cand.path, digest=cand.digest, ok=False, who=who,
+                           error=cand.error)
+            rl.tell_admin(self.notifier, self.config,
+                          rl.refused_message(cand.path, who, cand.error))
+            self.config_hash = cand.digest     # told once; the next save is tried again
+            return False
+        old, new = self.config, cand.config
+        restart = rl.needs_restart(old, new)
+        with self._swap:
+            self._apply(old, new)
+        changes = ", ".join(rl.changed_sections(old, new)) or "nothing"
+        if restart:
+            changes += "; after a restart: " + ", ".join(restart)
+            log.warning("config reloaded; these settings take effect after a restart: %s",
+                        ", ".join(restart))
+        log.info("config reloaded (%s): changed %s", who, changes)
+        rl.record_load(self.engine, path=cand.path, digest=cand.digest, ok=True, who=who,
+                       changes=changes)
+        self.config_hash = cand.digest
+        return True
+
+    def _apply(self, old: Config, new: Config) -> None:
+        if topic_specs(old) != topic_specs(new) and hasattr(self.classifier, "set_topics"):
+            self.classifier.set_topics(topic_specs(new))
+        if old.brands != new.brands or old.sources != new.sources:
+            self.sources = build_sources(new, self.config_dir, self.clock)
+        if old.slack != new.slack:
+            self.notifier = build_notifier(new)
+        self.config = new
+        if self._scheduler is not None:
+            self._schedule(self._scheduler, new)
+
+    def _schedule(self, scheduler, config: Config) -> None:
+        """Add, reschedule or remove jobs to fit the config (a job in flight runs to its end)."""
+        sched = config.schedule
+        wanted = {f"collect:{n}": (self._guard(self.job_collect, n), self.interval(s.every))
+                  for n, s in config.enabled_sources().items()}
+        wanted["classify"] = (self._guard(self.job_classify), self.interval(sched.classify_every))
+        wanted["detect"] = (self._guard(self.job_detect), self.interval(sched.detect_every))
+        wanted["notify"] = (self._guard(self.job_notify), self.interval(sched.notify_every))
+        if self.config_path is not None:
+            wanted["watch-config"] = (self._guard(self.job_watch_config),
+                                      max(0.1, sched.watch_config_every.total_seconds()))
+        for job in scheduler.get_jobs():
+            if job.id not in wanted:
+                job.remove()
+        for job_id, (fn, seconds) in wanted.items():
+            job = scheduler.get_job(job_id)
+            if job is None:
+                scheduler.add_job(fn, "interval", seconds=seconds, id=job_id)
+            elif abs(job.trigger.interval.total_seconds() - seconds) > 1e-3:
+                job.reschedule("interval", seconds=seconds)
 
     def _guard(self, fn, *args):
         def run():
@@ -174,25 +260,24 @@ class Daemon:
         scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(workers)},
                                         job_defaults={"coalesce": True, "max_instances": 1,
                                                       "misfire_grace_time": None})
-        sched = self.config.schedule
-        for name, settings in self.config.enabled_sources().items():
-            scheduler.add_job(self._guard(self.job_collect, name), "interval",
-                              seconds=self.interval(settings.every), id=f"collect:{name}")
-        scheduler.add_job(self._guard(self.job_classify), "interval",
-                          seconds=self.interval(sched.classify_every), id="classify")
-        scheduler.add_job(self._guard(self.job_detect), "interval",
-                          seconds=self.interval(sched.detect_every), id="detect")
-        scheduler.add_job(self._guard(self.job_notify), "interval",
-                          seconds=self.interval(sched.notify_every), id="notify")
+        self._scheduler = scheduler
+        self._schedule(scheduler, self.config)
         previous = {}
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 previous[sig] = signal.signal(sig, lambda *_: self.stopped.set())
+            previous[signal.SIGHUP] = signal.signal(signal.SIGHUP,
+                                                    lambda *_: self.reload_requested.set())
+        if self.config_path is not None:
+            self._record_start()
         scheduler.start()
         log.info("listening: %d source(s), %d rule(s)", len(self.sources),
                  len(self.config.alerts.rules))
         try:
             while not self.stopped.wait(0.5):
+                if self.reload_requested.is_set():
+                    self.reload_requested.clear()
+                    self.reload("sighup")
                 if self.stop_when_done and self.done():
                     # one last detect and notify on the final state, then stop
                     scheduler.pause()
@@ -209,14 +294,22 @@ class Daemon:
     def stop(self) -> None:
         self.stopped.set()
 
+    def _record_start(self) -> None:
+        from listener import reload as rl
+        cand = rl.read_candidate(self.config_path)
+        self.config_hash, self.config_stamp = cand.digest, cand.stamp
+        rl.record_load(self.engine, path=self.config_path, digest=cand.digest, ok=True,
+                       who=rl.os_user(), changes="started")
+
 
 def build_daemon(config: Config, config_dir: Path, *, engine: Engine | None = None,
                  notifier: Notifier | None = None, classifier=None,
-                 stop_when_done: bool = False) -> Daemon:
+                 stop_when_done: bool = False, config_path: Path | None = None) -> Daemon:
+    """`config_path`: the file `config` was read from, watched and reloaded while running."""
     engine = engine or build_engine(config, config_dir)
     classifier = classifier or build_classifier(config)   # slow: before the clock starts
     notifier = notifier or build_notifier(config)
     clock = build_clock(config, config_dir, engine)
     return Daemon(config=config, config_dir=config_dir, engine=engine, clock=clock,
                   sources=build_sources(config, config_dir, clock), classifier=classifier,
-                  notifier=notifier, stop_when_done=stop_when_done)
+                  notifier=notifier, stop_when_done=stop_when_done, config_path=config_path)
