@@ -85,6 +85,21 @@ def users_add(obj: Ctx, name: str, role: str) -> None:
     click.echo(f"added {role} {name}")
 
 
+@users_group.command("token")
+@click.argument("name")
+@click.pass_obj
+def users_token(obj: Ctx, name: str) -> None:
+    """A new JSON API token for NAME, shown once (only its hash is stored)."""
+    from sqlmodel import Session
+
+    from listener import users
+
+    with Session(obj.engine()) as session:
+        token = users.new_token(session, username=name, now=datetime.now(UTC))
+        session.commit()
+    click.echo(token)
+
+
 @users_group.command("list")
 @click.pass_obj
 def users_list(obj: Ctx) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint,
-                        text as sql_text)
+from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 
@@ -216,6 +216,17 @@ class User(SQLModel, table=True):
     username: str = Field(max_length=64, unique=True)
     password_hash: str = Field(max_length=256, description="argon2id")
     role: str = Field(default="agent", max_length=16)   # agent | admin
+    created_at: datetime = _ts()
+
+
+class ApiToken(SQLModel, table=True):
+    """A JSON API token of a user. Only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = _ts()
 
 

@@ -30,6 +30,14 @@ class QueueError(ListenerError):
     """A triage move that cannot be made (unknown mention, claimed by another, bad input)."""
 
 
+class NotFound(QueueError):
+    """No such mention or incident."""
+
+
+class Conflict(QueueError):
+    """The mention's state forbids the move (claimed by another, already closed)."""
+
+
 def _insert(session: Session, table):
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -151,7 +159,7 @@ def queue_page(session: Session, *, filters: QueueFilter, after: str | None = No
 def _row(session: Session, mention_id: int) -> Triage:
     row = session.get(Triage, mention_id)
     if row is None:
-        raise QueueError(f"no mention {mention_id} in the queue")
+        raise NotFound(f"no mention {mention_id} in the queue")
     return row
 
 
@@ -167,8 +175,8 @@ def claim(session: Session, *, mention_id: int, user: str, now: datetime) -> Tri
     row = _row(session, mention_id)
     if not won:
         if not row.is_open:
-            raise QueueError(f"mention {mention_id} is already {row.status}")
-        raise QueueError(f"mention {mention_id} is already claimed by {row.assignee}")
+            raise Conflict(f"mention {mention_id} is already {row.status}")
+        raise Conflict(f"mention {mention_id} is already claimed by {row.assignee}")
     return row
 
 
@@ -176,7 +184,7 @@ def respond(session: Session, *, mention_id: int, user: str, now: datetime) -> T
     """Mark a mention responded: the first-response time is recorded and its SLA clock stops."""
     row = _row(session, mention_id)
     if row.status == "closed":
-        raise QueueError(f"mention {mention_id} is closed")
+        raise Conflict(f"mention {mention_id} is closed")
     row.first_response_at = row.first_response_at or now
     row.status, row.is_open, row.updated_at = "responded", False, now
     row.assignee = row.assignee or user
@@ -248,7 +256,7 @@ def overdue_count(session: Session, *, target: timedelta, now: datetime) -> int:
 def acknowledge(session: Session, *, incident_id: int, user: str, now: datetime) -> Incident:
     incident = session.get(Incident, incident_id)
     if incident is None:
-        raise QueueError(f"no incident {incident_id}")
+        raise NotFound(f"no incident {incident_id}")
     if incident.acknowledged_by is None:
         incident.acknowledged_by, incident.acknowledged_at = user, now
         session.add(incident)

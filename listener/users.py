@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import datetime
 from functools import cache
 
@@ -11,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from listener.errors import ListenerError
-from listener.models import User
+from listener.models import ApiToken, User
 
 ROLES = ("agent", "admin")
 _HASHER = PasswordHasher()
@@ -52,3 +54,23 @@ def authenticate(session: Session, *, username: str, password: str) -> User | No
 
 def users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token(session: Session, *, username: str, now: datetime) -> str:
+    """A fresh API token for a user (random, 256 bits: a plain SHA-256 is enough to store it)."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise ListenerError(f"no user {username!r}")
+    token = "lst_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=_digest(token), created_at=now))
+    session.flush()
+    return token
+
+
+def token_user(session: Session, *, token: str) -> User | None:
+    return session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id)
+                          .where(ApiToken.token_hash == _digest(token)))

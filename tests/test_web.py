@@ -244,3 +244,36 @@ def test_a_bulk_move_reports_each_mention(web):
                           ({"move": "close", "ids": "x"}, "mention ids are numbers")]:
         res = c.post("/mentions/bulk", data={"csrf_token": token(c, "/queue"), **data})
         assert res.status_code == 400 and message in res.text.replace("&#39;", "'")
+
+
+def test_the_json_api_takes_a_bearer_token(web):
+    from listener import users
+
+    app, engine = web
+    with Session(engine) as s:
+        secret = users.new_token(s, username="bob", now=AT)
+        s.commit()
+    c = client(app)
+    assert c.get("/api/queue").status_code == 401
+    assert c.get("/api/queue", headers={"Authorization": "Bearer nope"}).status_code == 401
+    auth = {"Authorization": f"Bearer {secret}"}
+    page = c.get("/api/queue?limit=3&topic=product_safety", headers=auth).json()
+    assert len(page["items"]) == 3 and page["next"]
+    mid = page["items"][0]["mention"]["id"]
+    assert "product_safety" in page["items"][0]["mention"]["topics"]
+    claimed = c.post(f"/api/mentions/{mid}/claim", headers=auth).json()
+    assert (claimed["status"], claimed["assignee"]) == ("claimed", "bob")
+    noted = c.post(f"/api/mentions/{mid}/note", headers=auth, json={"note": "called them"})
+    assert "bob] called them" in noted.json()["notes"]
+    with Session(engine) as s:
+        other = users.new_token(s, username="alice", now=AT)
+        s.commit()
+    res = c.post(f"/api/mentions/{mid}/claim", headers={"Authorization": f"Bearer {other}"})
+    assert res.status_code == 409 and res.json() == {
+        "detail": f"mention {mid} is already claimed by bob"}
+    assert c.post("/api/mentions/999999/close", headers=auth).status_code == 404
+    assert c.get("/api/queue?status=lost", headers=auth).status_code == 400
+    res = c.get("/api/queue?limit=1000", headers=auth)
+    assert res.status_code == 400 and res.json()["detail"].startswith("query.limit:")
+    schema = c.get("/api/openapi.json").json()
+    assert "/api/queue" in schema["paths"] and "/queue" not in schema["paths"]

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
@@ -21,6 +21,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from listener.config import Config
 from listener.web import filters as jinja_filters
+from listener.web.api import router as api_router
 from listener.web.auth import LoginLimiter, LoginRequired, csrf_token
 from listener.web.routes import router
 
@@ -34,7 +35,7 @@ def create_app(config: Config, engine: Engine, clock: Callable[[], datetime], *,
     The session key comes from `secret_key`, else LISTENER_WEB_SECRET, else a random one (then
     sessions end when the process does)."""
     app = FastAPI(title="Listener mention queue", docs_url=None, redoc_url=None,
-                  openapi_url=None)
+                  openapi_url="/api/openapi.json")
     app.state.config, app.state.engine, app.state.clock = config, engine, clock
     app.state.limiter = LoginLimiter()
     templates = Jinja2Templates(directory=HERE / "templates")
@@ -64,6 +65,9 @@ def create_app(config: Config, engine: Engine, clock: Callable[[], datetime], *,
 
     @app.exception_handler(HTTPException)
     async def error_page(request: Request, exc: HTTPException):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                                headers=getattr(exc, "headers", None))
         return templates.TemplateResponse(request, "error.html",
                                           {"status": exc.status_code, "message": exc.detail,
                                            "user": None}, status_code=exc.status_code)
@@ -76,4 +80,5 @@ def create_app(config: Config, engine: Engine, clock: Callable[[], datetime], *,
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
+    app.include_router(api_router)
     return app

@@ -24,7 +24,7 @@ from listener.web.auth import (
 )
 from listener.web.charts import volume_bars
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)      # pages; the JSON API is in api.py
 Agent = Annotated[CurrentUser, Depends(current_user)]
 Admin = Annotated[CurrentUser, Depends(admin_user)]
 PAGE_SIZE = 50

@@ -1,0 +1,142 @@
+"""The JSON API: the queue's operations for scripts and integrations, with a bearer token
+(`listener users token NAME`) instead of the session cookie, hence no CSRF token. Its schema is
+served at /api/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from listener import triage, users
+from listener.models import Incident
+from listener.views import mention_record
+from listener.web.auth import CurrentUser
+
+router = APIRouter(prefix="/api", tags=["queue"])
+bearer = HTTPBearer(auto_error=False, description="a token from `listener users token NAME`")
+
+
+def api_user(request: Request, creds: Annotated[HTTPAuthorizationCredentials | None,
+                                                Depends(bearer)]) -> CurrentUser:
+    if creds is not None:
+        with Session(request.app.state.engine) as session:
+            user = users.token_user(session, token=creds.credentials)
+        if user is not None:
+            return CurrentUser(user.username, user.role)
+    raise HTTPException(401, "a valid bearer token is required",
+                        headers={"WWW-Authenticate": "Bearer"})
+
+
+ApiUser = Annotated[CurrentUser, Depends(api_user)]
+
+
+class TriageOut(BaseModel):
+    mention_id: int
+    status: str
+    assignee: str | None
+    priority: int
+    notes: str
+    first_response_at: str | None
+    sla: dict
+
+
+class QueueItem(BaseModel):
+    mention: dict
+    triage: TriageOut
+
+
+class QueuePage(BaseModel):
+    items: list[QueueItem]
+    next: str | None = Field(description="pass as `after` for the next page")
+
+
+class Note(BaseModel):
+    note: str = Field(max_length=triage.NOTE_MAX)
+
+
+def _triage_out(request: Request, row, created_at) -> TriageOut:
+    state = request.app.state
+    sla = triage.sla(row, created_at, state.config.queue.first_response, state.clock())
+    sla.pop("deadline", None)
+    return TriageOut(mention_id=row.mention_id, status=row.status, assignee=row.assignee,
+                     priority=row.priority, notes=row.notes, sla=sla,
+                     first_response_at=(row.first_response_at.isoformat()
+                                        if row.first_response_at else None))
+
+
+def _status(exc: triage.QueueError) -> int:
+    return 404 if isinstance(exc, triage.NotFound) else 409 if isinstance(
+        exc, triage.Conflict) else 400
+
+
+@router.get("/queue", response_model=QueuePage)
+def api_queue(request: Request, user: ApiUser, status: str = "open", brand: str | None = None,
+              source: str | None = None, sentiment: str | None = None,
+              topic: str | None = None, q: str | None = None, after: str | None = None,
+              limit: Annotated[int, Query(ge=1, le=200)] = 50) -> QueuePage:
+    """The queue, most urgent first, one keyset page at a time."""
+    severities = {t.name: t.severity for t in request.app.state.config.topics}
+    try:
+        filters = triage.QueueFilter(status=status, brand=brand, source=source,
+                                     sentiment=sentiment, topic=topic, q=q)
+        with Session(request.app.state.engine) as session:
+            triage.sync_triage(session, severities=severities)
+            session.commit()
+            rows = triage.queue_page(session, filters=filters, after=after, limit=limit + 1)
+    except triage.QueueError as exc:
+        raise HTTPException(400, str(exc)) from None
+    more, rows = len(rows) > limit, rows[:limit]
+    return QueuePage(items=[QueueItem(mention=mention_record(r.mention, r.label),
+                                      triage=_triage_out(request, r.triage, r.mention.created_at))
+                            for r in rows],
+                     next=rows[-1].cursor if more else None)
+
+
+@router.post("/mentions/{mention_id}/{move}", response_model=TriageOut)
+def api_move(request: Request, mention_id: int,
+             move: Literal["claim", "respond", "close", "note"], user: ApiUser,
+             body: Note | None = None) -> TriageOut:
+    """Claim (409 when another agent has it), respond, close or add a note."""
+    from listener.models import Mention
+    from listener.web.routes import MOVES
+
+    now = request.app.state.clock()
+    with Session(request.app.state.engine) as session:
+        try:
+            if move == "note":
+                if body is None:
+                    raise triage.QueueError("a note needs a JSON body {\"note\": \"...\"}")
+                row = triage.add_note(session, mention_id=mention_id, user=user.username,
+                                      text=body.note, now=now)
+            else:
+                row = MOVES[move](session, mention_id=mention_id, user=user.username, now=now)
+            session.commit()
+        except triage.QueueError as exc:
+            raise HTTPException(_status(exc), str(exc)) from None
+        session.refresh(row)
+        return _triage_out(request, row, session.get(Mention, mention_id).created_at)
+
+
+@router.get("/incidents/{incident_id}")
+def api_incident(request: Request, incident_id: int, user: ApiUser) -> dict:
+    with Session(request.app.state.engine) as session:
+        incident = session.get(Incident, incident_id)
+        if incident is None:
+            raise HTTPException(404, f"no incident {incident_id}")
+        return incident.model_dump(mode="json")
+
+
+@router.post("/incidents/{incident_id}/ack")
+def api_ack(request: Request, incident_id: int, user: ApiUser) -> dict:
+    with Session(request.app.state.engine) as session:
+        try:
+            incident = triage.acknowledge(session, incident_id=incident_id, user=user.username,
+                                          now=request.app.state.clock())
+        except triage.QueueError as exc:
+            raise HTTPException(_status(exc), str(exc)) from None
+        session.commit()
+        return incident.model_dump(mode="json")
