@@ -275,6 +275,7 @@ def _register() -> None:
     from listener import cli_admin
     main.add_command(cli_admin.explain)
     config.add_command(cli_admin.config_test)
+    config.add_command(cli_admin.config_diff)
 
     from listener import cli_models
 

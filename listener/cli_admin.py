@@ -82,3 +82,32 @@ def config_test(obj: Ctx, path: Path | None) -> None:
     click.echo(render_examples(results))
     if not all(r.passed for r in results):
         sys.exit(1)
+
+
+@click.command("diff")
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option("--since", default="7d", show_default=True,
+              help="period of stored mentions to re-match, ending at the newest one")
+@click.option("--examples", default=3, show_default=True, help="example texts per change")
+@click.pass_obj
+def config_diff(obj: Ctx, old: Path, new: Path, since: str, examples: int) -> None:
+    """What changes from OLD to NEW: keys added, removed or changed (secrets masked), and how
+    many stored mentions of the period would newly match or stop matching each brand, product
+    and topic, with examples. The store is NEW's database (or --database-url)."""
+    from listener import configdiff
+    from listener.configtypes import parse_duration
+    from listener.daemon import build_engine, topic_specs
+    try:
+        period = parse_duration(since)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+    a, b = load_config_file(old), load_config_file(new)
+    changes = configdiff.key_changes(a, b)
+    embed = None
+    if topic_specs(a) != topic_specs(b):
+        embed = _classifier(b).encoder.encode
+    engine = build_engine(b, new.resolve().parent, obj.database_url)
+    report = configdiff.stored_effects(engine, a, b, since=period, embed=embed,
+                                       examples=examples)
+    click.echo(configdiff.render(changes, report))
