@@ -97,11 +97,13 @@ def test_filter_claim_respond_and_the_sla_clock_stops(page_as, served):
     mid = int(first.get_attribute("data-id"))
     assert first.locator(".sla").get_attribute("data-deadline")      # the clock is running
 
-    first.locator("button.claim").click()
+    with page.expect_navigation():
+        first.locator("button.claim").click()
     item = page.locator(f"#m{mid}")
     assert "claimed · bob" in item.locator(".status").inner_text()
 
-    item.locator("button.respond").click()
+    with page.expect_navigation():
+        item.locator("button.respond").click()
     page.goto(page.url.split("?")[0] + "?status=responded")
     sla = page.locator(f"#m{mid} .sla")
     assert re.match(r"answered in \d", sla.inner_text())
@@ -123,8 +125,8 @@ def test_keyboard_moves_claim_the_focused_mention(page_as):
     mid = second.get_attribute("data-id")
     page.keyboard.press("j")
     page.keyboard.press("j")
-    page.keyboard.press("c")
-    page.wait_for_load_state()
+    with page.expect_navigation():                 # the claim is a form post, then a redirect
+        page.keyboard.press("c")
     assert "claimed · alice" in page.locator(f"#m{mid} .status").inner_text()
 
 
@@ -137,7 +139,8 @@ def test_open_an_incident_and_acknowledge_it(page_as, served):
     assert page.locator("ol.examples li").count() >= 3
     assert page.locator(".playbook a").get_attribute("href").startswith("https://")
     page.screenshot(path=str(DOCS / "incident.png"), full_page=True)
-    page.click("button.acknowledge")
+    with page.expect_navigation():
+        page.click("button.acknowledge")
     assert "Acknowledged by alice" in page.locator(".acknowledged").inner_text()
     with Session(engine) as s:
         assert s.exec(select(Incident.acknowledged_by)).first() == "alice"
