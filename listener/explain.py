@@ -62,6 +62,7 @@ class Explanation:
     severity: str | None = None
     rules: list[RuleCheck] = field(default_factory=list)
     model_version: str | None = None
+    detected_lang: str | None = None      # by the classifier, when it detects languages
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -187,6 +188,7 @@ def explain_text(config: Config, classifier, text: str, *, source: str | None = 
     out.rules = explain_rules(config, brand=brand, sentiment=labels.sentiment,
                               topics=[t.name for t in topics if t.matched])
     out.model_version = getattr(classifier, "version", None)
+    out.detected_lang = getattr(labels, "language", None)
     return out
 
 
@@ -194,7 +196,8 @@ def render(e: Explanation) -> str:
     """The explanation as an administrator reads it in a terminal."""
     lines = [f"text:      {e.text}",
              f"source:    {e.source or '(any)'}",
-             f"language:  {e.lang or 'not given (the source reports it; pass --lang)'}"]
+             f"language:  {e.lang or 'not given (the source reports it; pass --lang)'}"
+             + (f"; detected {e.detected_lang}" if e.detected_lang else "")]
     if e.brand:
         b = next(q for q in e.queries if q.kind == "brand" and q.name == e.brand)
         lines.append(f"brand:     {e.brand} — {b.clause.why}")

@@ -183,3 +183,23 @@ def test_explain_command_prints_json(tmp_path):
     assert out["queries"][0]["why"] == ('"lumi toys" found at words 1-2, but excluded by '
                                         '-hiring: "hiring" found at word 4')
     assert {t["name"] for t in out["topics"]} == {"product_safety", "shipping"}
+
+
+@pytest.mark.slow
+def test_explain_a_stored_mention(tmp_path):
+    env = {"LISTENER_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "SLACK_BOT_TOKEN": ""}
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", str(CONFIG), "collect", "--once"],
+                         env=env).exit_code == 0
+    res = runner.invoke(main, ["--config", str(CONFIG), "explain", "--mention", "1"], env=env)
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert lines[0] == ("mention:   #1 https://apps.apple.com/us/app/lumi-toys/id1234567890"
+                        "?see-all=reviews")
+    assert lines[1] == "stored as: brand Lumi Toys, product Starlight Projector; not classified yet"
+    assert lines[2].startswith("text:      Love the bedtime stories mode for the Starlight")
+    assert lines[3:5] == ["source:    appstore", "language:  en"]
+    res = runner.invoke(main, ["--config", str(CONFIG), "explain", "--mention", "99999"], env=env)
+    assert (res.exit_code, res.output.strip()) == (1, "error: no stored mention has id 99999")
+    res = runner.invoke(main, ["--config", str(CONFIG), "explain"], env=env)
+    assert res.exit_code == 2 and "give a TEXT or --mention ID" in res.output
