@@ -130,6 +130,7 @@ class Daemon:
     config_path: Path | None = None     # watched and reloaded (SIGHUP too) when given
     config_hash: str = ""
     config_stamp: tuple | None = None
+    pending_stamp: tuple | None = None
     reload_requested: threading.Event = field(default_factory=threading.Event)
     _swap: threading.RLock = field(default_factory=threading.RLock)
     _scheduler: object = None
@@ -155,8 +156,15 @@ class Daemon:
 
     def job_watch_config(self) -> None:
         from listener.reload import file_stamp
-        if self.config_path is not None and file_stamp(self.config_path) != self.config_stamp:
-            self.reload("watch")
+        if self.config_path is None:
+            return
+        stamp = file_stamp(self.config_path)
+        if stamp == self.config_stamp:
+            return
+        if stamp != self.pending_stamp:   # maybe still being written: read it once it settles
+            self.pending_stamp = stamp
+            return
+        self.reload("watch")
 
     # -- config reload ----------------------------------------------------------------------
     def reload(self, who: str) -> bool:
