@@ -24,9 +24,10 @@ def needs_shared(sub: str) -> Path:
 @pytest.fixture(scope="session")
 def classifier_parts():
     """The built-in encoder and sentiment head, loaded once for the whole test session."""
-    from classifiers.encoder import Encoder
+    from classifiers.builtin import builtin_encoder
     from classifiers.sentiment import SentimentHead
-    return Encoder(threads=2), SentimentHead.load()
+    head = SentimentHead.load()
+    return builtin_encoder(head, threads=2, fast=False), head
 
 
 @pytest.fixture()

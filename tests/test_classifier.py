@@ -81,7 +81,7 @@ def test_eval_sentiment_prints_the_figures_as_json(tmp_path):
     res = CliRunner().invoke(main, ["--config", str(CONFIG), "eval", "sentiment", "--data",
                                     str(tmp_path), "--split", "val", "--json"])
     assert res.exit_code == 0, res.output
-    report = json.loads(res.output)
+    report = json.loads(res.stdout)
     assert {"macro_recall", "accuracy", "macro_f1", "confusion"} <= report.keys()
     assert sum(map(sum, report["confusion"])) == 9 and report["macro_recall"] > 0.6
 
@@ -96,7 +96,7 @@ def test_eval_topics_prints_per_topic_scores(tmp_path):
     res = CliRunner().invoke(main, ["--config", str(CONFIG), "eval", "topics", "--data", str(csv),
                                     "--label-column", "reason", "--json"])
     assert res.exit_code == 0, res.output
-    report = json.loads(res.output)
+    report = json.loads(res.stdout)
     assert report["per_topic"]["product_safety"]["recall"] == 1.0
     assert report["per_topic"]["shipping"]["f1"] == 1.0
     assert report["macro_f1"] == 1.0
@@ -107,7 +107,7 @@ def test_bench_classify_reports_rate_and_memory():
     res = CliRunner().invoke(main, ["--config", str(CONFIG), "bench", "classify", "--n", "64",
                                     "--runs", "2", "--json"])
     assert res.exit_code == 0, res.output
-    report = json.loads(res.output)
+    report = json.loads(res.stdout)
     assert report["mentions_per_s"] > 0 and report["peak_rss_mb"] > 100
     assert len(report["runs"]) == 2
 
@@ -118,6 +118,6 @@ def test_complaint_f1_in_five_fold_cross_validation():
     res = CliRunner().invoke(main, ["train", "complaints", "--data", str(data), "--no-save",
                                     "--json"])
     assert res.exit_code == 0, res.output
-    report = json.loads(res.output.strip().splitlines()[-1])
+    report = json.loads(res.stdout.strip().splitlines()[-1])
     assert report["folds"] == 5 and report["n"] == 3449
     assert report["complaint_f1"] >= 0.80
