@@ -59,7 +59,16 @@ def build_classifier(config: Config):
             zero_shot = ZeroShotTopics(settings.zero_shot.model,
                                        hypothesis=settings.zero_shot.hypothesis,
                                        threads=settings.threads)
+        multilingual = languages = None
+        if settings.multilingual is not None:
+            from classifiers.hf import HFSentiment
+            from classifiers.language import LanguageDetector
+            multilingual = HFSentiment(settings.multilingual.model,
+                                       labels=settings.multilingual.labels,
+                                       threads=settings.threads)
+            languages = LanguageDetector(settings.multilingual.languages)
         return BuiltinClassifier(topics, threads=settings.threads,
+                                 multilingual=multilingual, languages=languages,
                                  batch_size=settings.batch_size, fast=settings.fast,
                                  sentiment=sentiment, zero_shot=zero_shot,
                                  zero_shot_threshold=(settings.zero_shot.threshold
