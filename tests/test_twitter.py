@@ -403,7 +403,8 @@ def test_collect_once_from_the_fake_api_then_list_the_mentions(tmp_path, fake, r
 
 def test_the_example_sources_config_passes_config_check():
     env = {"TWITTER_BEARER_TOKEN": TOKEN, "REDDIT_CLIENT_ID": "id",
-           "REDDIT_CLIENT_SECRET": "secret"}
+           "REDDIT_CLIENT_SECRET": "secret", "TRUSTPILOT_API_KEY": "tp-key",
+           "BLUESKY_APP_PASSWORD": "bsky-pass"}
     res = CliRunner().invoke(main, ["config", "check", str(ROOT / "examples" / "sources.yaml")],
                              env=env)
     assert res.exit_code == 0, res.output
