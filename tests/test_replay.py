@@ -78,3 +78,24 @@ def test_the_builtin_demo_stream_tells_the_flashlight_story():
     burned = [m for m in batch.mentions if "burned her hand" in m.text]
     assert burned and burned[0].created_at.date().isoformat() == "2026-10-30"
     assert len({m.source for m in batch.mentions}) >= 5
+
+
+def test_a_csv_is_replayed_in_time_order_with_its_columns_mapped(tmp_path):
+    f = tmp_path / "tweets.csv"
+    f.write_text('tweet_id,tweet_created,text\n'
+                 '2,2/24/2015 11:35,"second\nwith a newline"\n'
+                 '1,2/24/2015 11:30,first\n'
+                 '3,not a time,broken\n'
+                 '4,2/24/2015 12:00,later\n')
+    settings = ReplaySettings(path=str(f), platform="twitter", time_format="%m/%d/%Y %H:%M",
+                              columns={"external_id": "tweet_id", "created_at": "tweet_created",
+                                       "author": "tweet_id"})
+    now = [datetime(2015, 2, 24, 11, 40, tzinfo=UTC)]
+    src = ReplaySource(settings, base_dir=tmp_path, clock=lambda: now[0])
+    b1 = src.fetch(None)
+    assert [(m.external_id, m.text, m.source, m.author) for m in b1.mentions] == [
+        ("1", "first", "twitter", "1"), ("2", "second\nwith a newline", "twitter", "2")]
+    assert b1.malformed == 1 and not b1.exhausted
+    now[0] = datetime(2015, 2, 25, tzinfo=UTC)
+    b2 = src.fetch(b1.cursor)
+    assert [m.external_id for m in b2.mentions] == ["4"] and b2.exhausted

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -35,6 +35,17 @@ class ReplaySettings(Strict):
     every: Duration = Field("1s", description="how often (real time) to poll the file")
     start: datetime | None = Field(None, description=(
         "simulated time to start from; default: the first line's time"))
+    format: Literal["auto", "jsonl", "csv"] = Field("auto", description=(
+        "jsonl (one mention per line) or csv (a header row; rows replayed in time order); "
+        "auto: by the file's suffix"))
+    columns: dict[str, str] = Field(default_factory=dict, description=(
+        "csv: mention field -> column, for external_id, created_at, text, author, "
+        "author_followers, url, lang (default: the same names)"))
+    time_format: str | None = Field(None, description=(
+        "csv: strptime format of created_at when it is not ISO 8601, read as UTC "
+        "(e.g. '%m/%d/%Y %H:%M')"))
+    platform: str = Field("replay", max_length=32, description=(
+        "csv: the source name stored with each row (e.g. twitter)"))
 
 
 def parse_time(value: str) -> datetime:
@@ -99,9 +110,61 @@ class ReplaySource:
     def fetch(self, cursor: Cursor | None) -> Batch:
         return self._read(cursor or {"offset": 0, "line": 0}, until=self.clock())
 
+    def is_csv(self) -> bool:
+        fmt = self.settings.format
+        return fmt == "csv" or (fmt == "auto" and self.path.suffix.lower() == ".csv")
+
+    def _csv_rows(self) -> tuple[list[RawMention], int]:
+        """Every readable row in time order (a CSV field may hold newlines, so the file is read
+        whole; the cursor is then a row index)."""
+        import csv
+
+        st = self.settings
+        col = {k: st.columns.get(k, k) for k in ("external_id", "created_at", "text", "author",
+                                                   "author_followers", "url", "lang")}
+        rows, malformed = [], 0
+        with self.path.open(newline="", encoding="utf-8", errors="replace") as f:
+            for n, row in enumerate(csv.DictReader(f), start=2):
+                try:
+                    when = row.get(col["created_at"]) or ""
+                    created = (datetime.strptime(when, st.time_format).replace(tzinfo=UTC)
+                               if st.time_format else parse_time(when))
+                    if not row.get(col["external_id"]) or not row.get(col["text"]):
+                        raise ValueError(f"missing {col['external_id']} or {col['text']}")
+                    rows.append(RawMention(
+                        source=st.platform, external_id=str(row[col["external_id"]]),
+                        created_at=created, text=row[col["text"]],
+                        author=row.get(col["author"]) or "",
+                        author_reach=int(row.get(col["author_followers"]) or 0),
+                        url=row.get(col["url"]) or "", lang=row.get(col["lang"]) or None,
+                        raw=dict(row)))
+                except (ValueError, TypeError) as exc:
+                    malformed += 1
+                    log.warning("%s:%d: skipped malformed row: %s", self.path.name, n, exc)
+        rows.sort(key=lambda m: m.created_at)
+        return rows, malformed
+
+    def _read_csv(self, cursor: Cursor, until: datetime | None, limit: int | None) -> Batch:
+        rows, malformed = self._csv_rows()
+        start = int(cursor.get("row", 0))
+        out = []
+        for m in rows[start:]:
+            if until is not None and m.created_at > until:
+                break
+            out.append(m)
+            if limit and len(out) >= limit:
+                break
+        at = out[-1].created_at.isoformat() if out else cursor.get("at")
+        end = start + len(out)
+        return Batch(out, {"row": end, "at": at}, malformed if start == 0 else 0,
+                     exhausted=end >= len(rows))
+
     def _read(self, cursor: Cursor, until: datetime | None, limit: int | None = None) -> Batch:
         if not self.path.is_file():
-            raise PermanentSourceError(f"replay file {self.path} does not exist (sources.replay.path)")
+            raise PermanentSourceError(
+                f"replay file {self.path} does not exist (sources.replay.path)")
+        if self.is_csv():
+            return self._read_csv(cursor, until, limit)
         offset, lineno = int(cursor.get("offset", 0)), int(cursor.get("line", 0))
         out: list[RawMention] = []
         malformed = 0
@@ -122,7 +185,8 @@ class ReplaySource:
                         mention = read_mention(text)
                     except (ValueError, TypeError) as exc:
                         malformed += 1
-                        log.warning("%s:%d: skipped malformed line: %s", self.path.name, lineno, exc)
+                        log.warning("%s:%d: skipped malformed line: %s", self.path.name,
+                                    lineno, exc)
                         offset += len(raw)
                         continue
                     if until is not None and mention.created_at > until:
