@@ -66,6 +66,8 @@ class AlertView:
     top3_share: float | None = None
     without_top3: dict | None = None          # {"fires": bool, "observed": n}
     duplicates_share: float = 0.0
+    # the first message, updated in place (chat.update), shows the incident's current state
+    resolved_at: datetime | None = None
 
 
 def level_icon(level: int) -> str:
@@ -106,8 +108,11 @@ def why_lines(v: AlertView) -> list[str]:
 
 
 def build_message(v: AlertView) -> dict:
-    """Returns {"text": fallback, "blocks": [...]} for chat.postMessage."""
+    """Returns {"text": fallback, "blocks": [...]} for chat.postMessage. With kind "first" it is
+    also the incident's current state, which chat.update writes over the first message."""
     prefix = KIND_PREFIX.get(v.kind, "")
+    if v.kind == "first" and v.resolved_at is not None:
+        prefix = KIND_PREFIX["resolved"]
     header = f"{level_icon(v.level)} SEV {v.level} · {prefix}{v.title}"[:150]
     text = f"{prefix}SEV {v.level} {v.title}: {v.what}"
     if v.playbook:
@@ -140,6 +145,8 @@ def build_message(v: AlertView) -> dict:
                 f"*Playbook:* {_link(p.url, p.name)} · *Owner:* {escape(p.owner)}\n"
                 f"*Holding statement:* {escape(p.holding_statement)}"))
     ctx = f"Rule `{escape(v.rule)}` · incident #{v.incident_id} · opened {v.opened_at:%a %H:%M} UTC"
+    if v.resolved_at is not None:
+        ctx += f" · resolved {v.resolved_at:%a %H:%M} UTC"
     if v.incident_url:
         ctx += f" · {_link(v.incident_url, 'open in the queue')}"
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": ctx}]})

@@ -1,6 +1,7 @@
 """Notifiers: deliver a message and say whether a failure is worth retrying.
 
-SlackNotifier  chat.postMessage with a bot token (slack-sdk); replies go into a thread.
+SlackNotifier  chat.postMessage with a bot token (slack-sdk); replies go into a thread, and
+               chat.update keeps the incident's first message showing its current state.
 ConsoleNotifier  prints the message; what the demo and a token-less install use.
 
 Tokens never appear in errors: slack-sdk's exceptions carry the response, not the request.
@@ -45,6 +46,8 @@ class Delivery:
 class Notifier(Protocol):
     def send(self, out: Outgoing) -> Delivery: ...
 
+    # optional: update(channel_id, ts, message) edits a message already sent (SlackNotifier)
+
 
 class SlackNotifier:
     def __init__(self, client) -> None:
@@ -52,32 +55,46 @@ class SlackNotifier:
         self.client = client
 
     def send(self, out: Outgoing) -> Delivery:
+        resp = self._call(self.client.chat_postMessage, channel=out.channel,
+                          text=out.message["text"], blocks=out.message.get("blocks"),
+                          thread_ts=out.thread_ts, unfurl_links=False, unfurl_media=False)
+        channel = resp.get("channel", out.channel)
+        return Delivery(channel, resp.get("ts"), f"Slack {out.channel}")
+
+    def update(self, channel_id: str, ts: str, message: dict) -> None:
+        """chat.update of a message already posted (the incident's first message), by the
+        channel id Slack answered with and its ts."""
+        self._call(self.client.chat_update, channel=channel_id, ts=ts, text=message["text"],
+                   blocks=message.get("blocks"))
+
+    @staticmethod
+    def _call(method, **kwargs):
         from slack_sdk.errors import SlackApiError, SlackClientError
 
         try:
-            resp = self.client.chat_postMessage(
-                channel=out.channel, text=out.message["text"], blocks=out.message.get("blocks"),
-                thread_ts=out.thread_ts, unfurl_links=False, unfurl_media=False)
+            return method(**kwargs)
         except SlackApiError as exc:
-            status = exc.response.status_code
-            error = (exc.response.data or {}).get("error", "") if isinstance(
-                exc.response.data, dict) else ""
-            if status == 429 or error == "ratelimited":
-                retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get(
-                    "retry-after")
-                raise RetryableNotifyError("Slack rate limit (429)",
-                                           float(retry_after) if retry_after else None) from None
-            if error in PERMANENT:
-                what, setting = PERMANENT[error]
-                where = f"; check {setting}" if setting else ""
-                raise PermanentNotifyError(f"Slack said {error}: {what}{where}", setting) from None
-            if status >= 500:
-                raise RetryableNotifyError(f"Slack answered HTTP {status}") from None
-            raise PermanentNotifyError(f"Slack said {error or status}") from None
+            raise classify(exc.response.status_code, exc.response.data,
+                           exc.response.headers) from None
         except (SlackClientError, OSError) as exc:
             raise RetryableNotifyError(f"Slack unreachable: {type(exc).__name__}") from None
-        channel = resp.get("channel", out.channel)
-        return Delivery(channel, resp.get("ts"), f"Slack {out.channel}")
+
+
+def classify(status: int, data, headers) -> RetryableNotifyError | PermanentNotifyError:
+    """The error a failed Slack answer means: retryable (429 with its Retry-After, 5xx) or
+    permanent, naming the setting to fix."""
+    error = (data or {}).get("error", "") if isinstance(data, dict) else ""
+    if status == 429 or error == "ratelimited":
+        retry_after = headers.get("Retry-After") or headers.get("retry-after")
+        return RetryableNotifyError("Slack rate limit (429)",
+                                    float(retry_after) if retry_after else None)
+    if error in PERMANENT:
+        what, setting = PERMANENT[error]
+        where = f"; check {setting}" if setting else ""
+        return PermanentNotifyError(f"Slack said {error}: {what}{where}", setting)
+    if status >= 500:
+        return RetryableNotifyError(f"Slack answered HTTP {status}")
+    return PermanentNotifyError(f"Slack said {error or status}")
 
 
 class ConsoleNotifier:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, create_engine
 
@@ -28,5 +28,14 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return engine
 
 
+# Columns added after a release: (table, column, SQL type). create_all adds tables, not columns.
+ADDED_COLUMNS = [("notifications", "slack_channel", "VARCHAR(32)")]
+
+
 def create_tables(engine: Engine) -> None:
     SQLModel.metadata.create_all(engine)
+    have = inspect(engine)
+    for table, column, sql_type in ADDED_COLUMNS:
+        if column not in {c["name"] for c in have.get_columns(table)}:
+            with engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))

@@ -237,6 +237,7 @@ def alert_view(config: Config, rule: Rule, incident: Incident, kind: str) -> Ale
         terms=[(t["term"], t["share"], t["baseline_share"]) for t in ev.get("terms", [])],
         authors=ev.get("authors_share", {}), top3_share=ev.get("top3_share"),
         without_top3=ev.get("without_top3"), duplicates_share=ev.get("duplicates_share", 0.0),
+        resolved_at=incident.resolved_at,
     )
 
 
@@ -339,13 +340,16 @@ def _detect_rule(session, config: Config, rule: Rule, policy: Policy, now: datet
         elif decision.notify:
             incident.last_notified_at = now + decision.hold
             view = alert_view(config, rule, incident, decision.action)
+            message = build_message(view)
+            if decision.action != "first":   # the first message, updated to the current state
+                message["update"] = build_message(alert_view(config, rule, incident, "first"))
             n_sent = len(session.exec(select(Notification.id).where(
                 Notification.incident_id == incident.id)).all())
             session.add(Notification(
                 incident_id=incident.id, kind=decision.action,
                 dedup_key=f"{incident.id}:{decision.action}:{incident.peak_level}:{n_sent}",
                 channel=channel_for(config, rule, incident.peak_level),
-                message=build_message(view), next_attempt_at=now + decision.hold,
+                message=message, next_attempt_at=now + decision.hold,
                 created_at=now))
         session.add(incident)
         if decision.action not in ("skip", "silenced") or not _repeats_last(session, key,

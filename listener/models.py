@@ -171,6 +171,8 @@ class Notification(SQLModel, table=True):
     last_error: str | None = None
     delivered_to: str | None = None
     slack_ts: str | None = None
+    slack_channel: str | None = Field(default=None, max_length=32,
+                                      description="the channel id Slack answered (chat.update)")
     thread_ts: str | None = None
     created_at: datetime = _ts()
     sent_at: datetime | None = _ts(default=None)

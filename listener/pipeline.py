@@ -102,6 +102,18 @@ def classify(engine: Engine, *, classifier, batch_size: int, now: datetime,
     return done
 
 
+def _update_first(notifier: Notifier, first: Notification, message: dict) -> None:
+    """chat.update of the incident's first message with its current state. Best effort: the
+    thread reply carrying the news is already out; the next update brings the state again."""
+    update = getattr(notifier, "update", None)
+    if update is None or not first.slack_ts:
+        return
+    try:
+        update(first.slack_channel or first.channel, first.slack_ts, message)
+    except (RetryableNotifyError, PermanentNotifyError) as exc:
+        log.warning("first message of incident %s not updated: %s", first.incident_id, exc)
+
+
 @dataclass
 class NotifyResult:
     sent: int = 0
@@ -148,8 +160,11 @@ def notify(engine: Engine, *, notifier: Notifier, now: datetime, limit: int = 50
                 continue
             n.status, n.sent_at = "sent", now
             n.slack_ts, n.thread_ts, n.delivered_to = delivery.ts, thread_ts, delivery.where
+            n.slack_channel = delivery.channel
             session.add(n)
             session.commit()
+            if thread_ts and n.message.get("update"):
+                _update_first(notifier, first, n.message["update"])
             result.sent += 1
             result.deliveries.append(delivery.where)
     return result

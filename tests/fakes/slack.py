@@ -1,5 +1,6 @@
-"""A local fake of the Slack Web API: answers chat.postMessage like Slack does, records every
-request, and can be scripted to fail (429 with Retry-After, 5xx, invalid_auth, ...)."""
+"""A local fake of the Slack Web API: answers chat.postMessage and chat.update like Slack does,
+records every request (stamped with `clock()` when a test injects one), and can be scripted to
+fail (429 with Retry-After, 5xx, invalid_auth, ...)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ class FakeSlack:
         self.requests: list[dict] = []       # every call, as received
         self.messages: list[dict] = []       # every message Slack accepted
         self.script: list[Scripted] = []     # responses to give before answering normally
+        self.updates: list[dict] = []        # every chat.update Slack accepted
+        self.clock = None                    # a test's clock; requests record its time
+        self.channel_ids: dict[str, str] = {}   # channel name -> the id Slack answers with
         self._lock = threading.Lock()
         self._seq = 0
         fake = self
@@ -59,21 +63,43 @@ class FakeSlack:
     def answer(self, method: str, payload: dict, headers) -> tuple[int, dict, dict]:
         with self._lock:
             self.requests.append({"method": method, "payload": payload,
-                                  "auth": headers.get("Authorization")})
+                                  "auth": headers.get("Authorization"),
+                                  "at": self.clock() if self.clock else None})
             if self.script:
                 s = self.script.pop(0)
                 return s.status, s.body or {"ok": False, "error": "scripted"}, s.headers
             if headers.get("Authorization") != f"Bearer {self.token}":
                 return 200, {"ok": False, "error": "invalid_auth"}, {}
+            if method == "chat.update":
+                return self._update(payload)
             if method != "chat.postMessage":
                 return 200, {"ok": False, "error": "unknown_method"}, {}
             if not payload.get("channel"):
                 return 200, {"ok": False, "error": "channel_not_found"}, {}
             self._seq += 1
             ts = f"{int(time.time())}.{self._seq:06d}"
-            self.messages.append({**payload, "ts": ts})
-            return 200, {"ok": True, "channel": "C0CRISIS", "ts": ts,
+            channel_id = self.channel_id(payload["channel"])
+            self.messages.append({**payload, "ts": ts, "channel_id": channel_id})
+            return 200, {"ok": True, "channel": channel_id, "ts": ts,
                          "message": {"text": payload.get("text"), "ts": ts}}, {}
+
+    def channel_id(self, channel: str) -> str:
+        """Slack answers with the channel's id (C...), whatever name the post used."""
+        if channel.startswith("C"):
+            return channel
+        return self.channel_ids.setdefault(channel, "C0CRISIS" if not self.channel_ids
+                                           else f"C{len(self.channel_ids):07d}")
+
+    def _update(self, payload: dict) -> tuple[int, dict, dict]:
+        # like Slack, chat.update wants the channel id, not the name the message was posted to
+        target = next((m for m in self.messages if m["ts"] == payload.get("ts")
+                       and m["channel_id"] == payload.get("channel")), None)
+        if target is None:
+            return 200, {"ok": False, "error": "message_not_found"}, {}
+        target.update(text=payload.get("text"), blocks=payload.get("blocks"))
+        self.updates.append(payload)
+        return 200, {"ok": True, "channel": payload["channel"], "ts": payload["ts"],
+                     "text": payload.get("text")}, {}
 
     def top_level(self) -> list[dict]:
         return [m for m in self.messages if not m.get("thread_ts")]
