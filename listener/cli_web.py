@@ -34,7 +34,7 @@ def web(obj: Ctx, host: str, port: int, at: str | None) -> None:
     if at:
         fixed = _parse_time(at)
         clock = lambda: fixed  # noqa: E731
-    app = create_app(obj.config, obj.engine(), clock)
+    app = create_app(obj.config, obj.engine(), clock, classifier=_classifier_for(obj.config))
     click.echo(f"mention queue on http://{host}:{port}/")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
@@ -47,10 +47,18 @@ def start_web(obj: Ctx, engine, clock):
     from listener.web import create_app
     from listener.web.server import BackgroundServer
 
-    server = BackgroundServer(create_app(obj.config, engine, clock), settings.host,
-                              settings.port).start()
+    app = create_app(obj.config, engine, clock, classifier=_classifier_for(obj.config))
+    server = BackgroundServer(app, settings.host, settings.port).start()
     click.echo(f"mention queue on http://{settings.host}:{settings.port}/")
     return server
+
+
+def _classifier_for(config):
+    """Builds the classifier when the admin page first needs it (not at start: a model load)."""
+    def build():
+        from listener.daemon import build_classifier
+        return build_classifier(config)
+    return build
 
 
 def _parse_time(value: str) -> datetime:

@@ -86,6 +86,20 @@ def key_changes(old: Config, new: Config) -> list[tuple[str, str, str]]:
     return out
 
 
+URL_PASSWORD = re.compile(r"(://[^/:@\s]+:)[^@/\s]+@")
+
+
+def masked_keys(config: Config, mask: str = MASK) -> list[tuple[str, str]]:
+    """Every key of `config` with its value as people may see it: secrets (SecretStr values and
+    keys named like a token or password) as `mask`, and a password inside a URL masked too."""
+    flat: dict = {}
+    _flatten(config.model_dump(), "", flat)
+    def show(v) -> str:
+        return mask if isinstance(v, _Secret) else URL_PASSWORD.sub(
+            lambda m: f"{m[1]}{mask}@", _show(v))
+    return [(key, show(v)) for key, v in sorted(flat.items())]
+
+
 def _show(v) -> str:
     return MASK if isinstance(v, _Secret) else json.dumps(v, ensure_ascii=False, default=str)
 

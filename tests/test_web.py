@@ -277,3 +277,77 @@ def test_the_json_api_takes_a_bearer_token(web):
     assert res.status_code == 400 and res.json()["detail"].startswith("query.limit:")
     schema = c.get("/api/openapi.json").json()
     assert "/api/queue" in schema["paths"] and "/queue" not in schema["paths"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The admin page (issue 8): the running config, its load history, explain, config tests
+
+SECRET = "xoxb-do-not-show-1234567890"
+
+
+@pytest.fixture(scope="module")
+def admin_app(web):
+    from listener.reload import record_load
+    from tests.webdata import KeywordClassifier
+    _, engine = web
+    config = load_config_file(CONFIG, env={"SLACK_BOT_TOKEN": SECRET,
+                                           "LISTENER_DB": "postgresql://u:hunter2pw@db/x"})
+    record_load(engine, path=CONFIG, digest="ab" * 32, ok=True, who="ops", changes="brands")
+    record_load(engine, path=CONFIG, digest="cd" * 32, ok=False, who="sighup",
+                error="alerts.rules[1].window: '90' is not a duration; write e.g. '90m'")
+    return create_app(config, engine, lambda: AT, secret_key="test",
+                      classifier=lambda: KeywordClassifier(config))
+
+
+def test_the_admin_page_is_for_admins_only(admin_app):
+    agent = login(admin_app, "bob")
+    assert agent.get("/admin/config").status_code == 403
+    res = agent.post("/admin/explain", data={"text": "hello", "csrf_token": token(agent, "/queue")})
+    assert res.status_code == 403
+    assert client(admin_app).get("/admin/config").status_code == 303    # no session: to login
+
+
+def test_the_admin_page_shows_the_running_config_with_secrets_masked(admin_app):
+    page = login(admin_app, "alice").get("/admin/config")
+    assert page.status_code == 200
+    assert SECRET not in page.text and "hunter2pw" not in page.text
+    assert "<code>slack.token</code></td><td><code>••••</code>" in page.text
+    assert "postgresql://u:••••@db/x" in page.text
+    assert "<code>brands[Lumi Toys].query</code>" in page.text
+
+
+def test_the_admin_page_shows_the_load_history(admin_app):
+    page = login(admin_app, "alice").get("/admin/config").text
+    history = page[page.index('class="grid config-loads"'):]
+    assert '<tr class="refused">' in history and "sighup" in history
+    assert "is not a duration; write e.g. &#39;90m&#39;" in history
+    assert history.index("sighup") < history.index(">ops<")           # newest first
+    assert "abababababab" in history
+
+
+def test_the_admin_page_runs_the_config_tests_as_a_table(admin_app):
+    from listener.explain import run_examples
+    from tests.webdata import KeywordClassifier
+    config = admin_app.state.config
+    results = run_examples(config, KeywordClassifier(config))
+    assert results
+    page = login(admin_app, "alice").get("/admin/config").text
+    table = page[page.index('class="grid config-tests"'):page.index("</table>",
+                                                                   page.index("config-tests"))]
+    assert table.count("<tr class=") == len(results)
+    failed = sum(not r.passed for r in results)
+    assert f"{len(results) - failed} passed, {failed} failed" in page
+
+
+def test_the_explain_form_needs_the_csrf_token_and_renders_the_text_inert(admin_app):
+    c = login(admin_app, "alice")
+    text = f"Lumi Toys flashlight burned my hand {HOSTILE}"
+    assert c.post("/admin/explain", data={"text": text}).status_code == 403
+    res = c.post("/admin/explain", data={"text": text, "csrf_token": token(c, "/admin/config")})
+    assert res.status_code == 200
+    assert HOSTILE not in res.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in res.text
+    assert 'Brand: <strong class="brand">Lumi Toys</strong>' in res.text
+    assert '<strong class="sentiment">negative</strong>' in res.text
+    assert "keyword &#39;burned&#39;" in res.text                    # the topic's evidence
+    bad = c.post("/admin/explain", data={"text": " ", "csrf_token": token(c, "/admin/config")})
+    assert bad.status_code == 400 and "explain needs a text" in bad.text

@@ -21,6 +21,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from listener.config import Config
 from listener.web import filters as jinja_filters
+from listener.web.admin import router as admin_router
 from listener.web.api import router as api_router
 from listener.web.auth import LoginLimiter, LoginRequired, csrf_token
 from listener.web.routes import router
@@ -30,14 +31,17 @@ SESSION_HOURS = 12
 
 
 def create_app(config: Config, engine: Engine, clock: Callable[[], datetime], *,
-               secret_key: str | None = None, https_only: bool = False) -> FastAPI:
+               secret_key: str | None = None, https_only: bool = False,
+               classifier: Callable[[], object] | None = None) -> FastAPI:
     """The web queue on `engine`, with `clock` as its notion of now (a replay's clock in a demo).
     The session key comes from `secret_key`, else LISTENER_WEB_SECRET, else a random one (then
-    sessions end when the process does)."""
+    sessions end when the process does). `classifier` builds the classifier the admin page's
+    explain form and config tests use, on first use; without it they show queries only."""
     app = FastAPI(title="Listener mention queue", docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json")
     app.state.config, app.state.engine, app.state.clock = config, engine, clock
     app.state.limiter = LoginLimiter()
+    app.state.make_classifier, app.state.classifier = classifier, None
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.autoescape = True          # every variable is escaped, whatever the file name
     templates.env.filters.update(jinja_filters.FILTERS)
@@ -81,4 +85,5 @@ def create_app(config: Config, engine: Engine, clock: Callable[[], datetime], *,
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
     app.include_router(api_router)
+    app.include_router(admin_router)
     return app
