@@ -9,6 +9,7 @@ Tokens never appear in errors: slack-sdk's exceptions carry the response, not th
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import dataclass
 from typing import Protocol, TextIO
@@ -16,12 +17,17 @@ from typing import Protocol, TextIO
 from alerts.errors import PermanentNotifyError, RetryableNotifyError
 from alerts.message import render_console
 
+log = logging.getLogger(__name__)
+
 PERMANENT = {
     "invalid_auth": ("the bot token is not valid", "slack.token"),
     "not_authed": ("no bot token was sent", "slack.token"),
     "token_revoked": ("the bot token was revoked", "slack.token"),
     "account_inactive": ("the bot's account is deactivated", "slack.token"),
-    "missing_scope": ("the bot token lacks the chat:write scope", "slack.token"),
+    "missing_scope": ("the bot token lacks a scope (chat:write; files:write for charts)",
+                      "slack.token"),
+    "not_allowed_token_type": ("this token type cannot call the method; use a bot token",
+                               "slack.token"),
     "channel_not_found": ("the channel does not exist or the bot cannot see it", "slack.channel"),
     "not_in_channel": ("the bot is not a member of the channel; /invite it", "slack.channel"),
     "is_archived": ("the channel is archived", "slack.channel"),
@@ -53,6 +59,7 @@ class SlackNotifier:
     def __init__(self, client) -> None:
         """`client` is a slack_sdk.WebClient (built with token, base_url, and retry_handlers=[])."""
         self.client = client
+        self.charts_off = False
 
     def send(self, out: Outgoing) -> Delivery:
         resp = self._call(self.client.chat_postMessage, channel=out.channel,
@@ -66,6 +73,24 @@ class SlackNotifier:
         channel id Slack answered with and its ts."""
         self._call(self.client.chat_update, channel=channel_id, ts=ts, text=message["text"],
                    blocks=message.get("blocks"))
+
+    def upload_chart(self, channel_id: str, thread_ts: str | None, png: bytes,
+                     title: str) -> bool:
+        """files_upload_v2 into the alert's thread. A token without the files:write scope (or a
+        token type that cannot upload) skips charts, said once; the message stands without."""
+        if self.charts_off:
+            return False
+        try:
+            self._call(self.client.files_upload_v2, channel=channel_id, thread_ts=thread_ts,
+                       content=png, filename="chart.png", title=title)
+        except PermanentNotifyError as exc:
+            if getattr(exc, "code", "") not in ("missing_scope", "not_allowed_token_type"):
+                raise
+            self.charts_off = True
+            log.warning("charts are off: %s (give the bot the files:write scope to get them)",
+                        exc)
+            return False
+        return True
 
     @staticmethod
     def _call(method, **kwargs):
@@ -91,7 +116,9 @@ def classify(status: int, data, headers) -> RetryableNotifyError | PermanentNoti
     if error in PERMANENT:
         what, setting = PERMANENT[error]
         where = f"; check {setting}" if setting else ""
-        return PermanentNotifyError(f"Slack said {error}: {what}{where}", setting)
+        err = PermanentNotifyError(f"Slack said {error}: {what}{where}", setting)
+        err.code = error
+        return err
     if status >= 500:
         return RetryableNotifyError(f"Slack answered HTTP {status}")
     return PermanentNotifyError(f"Slack said {error or status}")

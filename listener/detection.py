@@ -4,6 +4,7 @@ lifecycle decision, and write the incident, the decision log and the outbox in o
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -76,6 +77,29 @@ def series_for(session, config: Config, rule: Rule, group: dict, now: datetime) 
         fn = store.new_author_buckets if rule.detector == "rare" else store.count_buckets
         buckets.update(fn(session, topic=topic, **args))
     return CountSeries.from_buckets(dict(buckets), first=first, last=last, step_seconds=step)
+
+
+CHART_SPAN, CHART_STEP = timedelta(days=3), timedelta(hours=1)
+
+
+def chart_evidence(session, rule: Rule, group: dict, signal: Signal, now: datetime) -> dict:
+    """What the alert's chart (alerts/chart.py) draws, as plain numbers: hourly counts of the
+    last days, the window that fired and the expected count per hour."""
+    step = int(CHART_STEP.total_seconds())
+    until = int(now.timestamp())
+    last = until // step - (0 if until % step else 1)
+    since = until - int(CHART_SPAN.total_seconds())
+    args = dict(step=step, since=since, until=until, brand=group.get("brand"),
+                product=group.get("product"), sentiment=rule.match.sentiment)
+    buckets: Counter = Counter()
+    for topic in [group["topic"]] if "topic" in group else rule.match.topics or [None]:
+        fn = store.new_author_buckets if rule.detector == "rare" else store.count_buckets
+        buckets.update(fn(session, topic=topic, **args))
+    series = CountSeries.from_buckets(dict(buckets), first=since // step, last=last,
+                                      step_seconds=step)
+    window = max(1, math.ceil(signal.window / CHART_STEP))
+    return {"recent": list(series.counts), "step_s": step, "end": series.end.isoformat(),
+            "window_buckets": window, "expected_per_bucket": signal.expected / window}
 
 
 def window_mentions(session, rule: Rule, group: dict, since: int, until: int) -> list[Mention]:
@@ -181,6 +205,7 @@ def evidence(session, config: Config, rule: Rule, group: dict, signal: Signal,
                       "source": m.source, "url": m.url, "created_at": m.created_at.isoformat()}
                      for m in picked],
         "recent": list(signal.recent),
+        "chart": chart_evidence(session, rule, group, signal, now),
         **explained,
     }
 
@@ -341,6 +366,8 @@ def _detect_rule(session, config: Config, rule: Rule, policy: Policy, now: datet
             incident.last_notified_at = now + decision.hold
             view = alert_view(config, rule, incident, decision.action)
             message = build_message(view)
+            if decision.action == "first":
+                message = first_message(config, rule, incident)
             if decision.action != "first":   # the first message, updated to the current state
                 message["update"] = build_message(alert_view(config, rule, incident, "first"))
             n_sent = len(session.exec(select(Notification.id).where(
@@ -359,6 +386,14 @@ def _detect_rule(session, config: Config, rule: Rule, policy: Policy, now: datet
     return out
 
 
+def first_message(config: Config, rule: Rule, incident: Incident) -> dict:
+    """The first message, with what its chart draws (the outbox renders and uploads it)."""
+    message = build_message(alert_view(config, rule, incident, "first"))
+    if incident.evidence.get("chart"):
+        message["chart"] = {**incident.evidence["chart"], "title": incident.title}
+    return message
+
+
 def _rewrite_held(session, config: Config, rule: Rule, incident: Incident) -> None:
     """The first message, still held for group_wait, goes out at the incident's new level."""
     held = session.exec(select(Notification).where(
@@ -366,7 +401,7 @@ def _rewrite_held(session, config: Config, rule: Rule, incident: Incident) -> No
         Notification.status == "pending")).first()
     if held is None:
         return
-    held.message = build_message(alert_view(config, rule, incident, "first"))
+    held.message = first_message(config, rule, incident)
     held.channel = channel_for(config, rule, incident.peak_level)
     session.add(held)
 

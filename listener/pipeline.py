@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from alerts.chart import chart_from_spec
 from alerts.errors import PermanentNotifyError, RetryableNotifyError
 from alerts.notifiers import Notifier, Outgoing
 from listener import health, store
@@ -114,6 +115,17 @@ def _update_first(notifier: Notifier, first: Notification, message: dict) -> Non
         log.warning("first message of incident %s not updated: %s", first.incident_id, exc)
 
 
+def _upload_chart(notifier: Notifier, delivery, spec: dict) -> None:
+    """The chart into the first message's thread. Best effort: the message stands without."""
+    upload = getattr(notifier, "upload_chart", None)
+    if upload is None or not delivery.ts:
+        return
+    try:
+        upload(delivery.channel, delivery.ts, chart_from_spec(spec), spec.get("title", "chart"))
+    except (RetryableNotifyError, PermanentNotifyError) as exc:
+        log.warning("chart of %s not uploaded: %s", delivery.where, exc)
+
+
 @dataclass
 class NotifyResult:
     sent: int = 0
@@ -165,6 +177,8 @@ def notify(engine: Engine, *, notifier: Notifier, now: datetime, limit: int = 50
             session.commit()
             if thread_ts and n.message.get("update"):
                 _update_first(notifier, first, n.message["update"])
+            if n.kind == "first" and n.message.get("chart"):
+                _upload_chart(notifier, delivery, n.message["chart"])
             result.sent += 1
             result.deliveries.append(delivery.where)
     return result

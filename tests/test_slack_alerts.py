@@ -140,7 +140,58 @@ def test_escalation_and_resolution_reply_in_the_thread_and_update_the_first_mess
     assert "resolved Fri 17:10 UTC" in update["blocks"][-1]["elements"][0]["text"]
     assert fake_slack.messages[0]["text"] == update["text"]        # the first message now says so
     assert [r["method"] for r in fake_slack.requests] == [
-        "chat.postMessage", "chat.postMessage", "chat.update", "chat.postMessage", "chat.update"]
+        "chat.postMessage", *UPLOAD, "chat.postMessage", "chat.update", "chat.postMessage",
+        "chat.update"]
+
+
+UPLOAD = ["files.getUploadURLExternal", "upload", "files.completeUploadExternal"]
+
+
+def test_the_chart_goes_into_the_alerts_thread(sqlite_engine, fake_slack):
+    config = load_config(CONFIG, {})
+    add_reports(sqlite_engine, 0, 3, T)
+    detect(sqlite_engine, config=config, now=T)
+    with Session(sqlite_engine) as s:
+        chart = s.exec(select(Incident)).one().evidence["chart"]
+    assert (chart["step_s"], chart["window_buckets"], len(chart["recent"])) == (3600, 2, 72)
+    assert sum(chart["recent"]) == 3 and chart["recent"][-1] == 3   # the reports, this hour
+    pipeline.notify(sqlite_engine, notifier=slack_notifier(fake_slack),
+                    now=T + timedelta(seconds=30))
+    (first,) = fake_slack.messages
+    (png,) = fake_slack.shared_files()
+    assert (png["channel_id"], png["thread_ts"]) == ("C0CRISIS", first["ts"])
+    assert png["filename"] == "chart.png" and png["title"] == "Lumi Toys · product safety"
+    assert png["data"].startswith(b"\x89PNG\r\n\x1a\n")
+    assert "chart" not in first      # the outbox's chart spec is not posted
+
+
+@pytest.mark.parametrize("error", ["missing_scope", "not_allowed_token_type"])
+def test_without_the_upload_scope_the_chart_is_skipped_said_once_and_the_message_stands(
+        sqlite_engine, fake_slack, caplog, error):
+    config = load_config(CONFIG, {})
+    fake_slack.refuse["files.getUploadURLExternal"] = error
+    notifier = slack_notifier(fake_slack)
+    add_reports(sqlite_engine, 0, 3, T)
+    detect(sqlite_engine, config=config, now=T)
+    with Session(sqlite_engine) as s:   # a second incident's first message
+        inc = s.exec(select(Incident)).one()
+        message = s.exec(select(Notification)).one().message
+        s.add(Notification(incident_id=inc.id, dedup_key="again", kind="first",
+                           channel="#crisis", message=message, next_attempt_at=T, created_at=T))
+        s.commit()
+    r = pipeline.notify(sqlite_engine, notifier=notifier, now=T + timedelta(seconds=30))
+    assert (r.sent, r.failed) == (2, 0) and len(fake_slack.messages) == 2
+    assert [r["method"] for r in fake_slack.requests] == [
+        "chat.postMessage", "files.getUploadURLExternal", "chat.postMessage"]
+    warnings = [r.getMessage() for r in caplog.records if "charts are off" in r.getMessage()]
+    assert len(warnings) == 1 and error in warnings[0] and "files:write" in warnings[0]
+
+
+def test_chart_png_is_small_and_drawn_from_plain_numbers():
+    from alerts.chart import render_chart
+    png = render_chart([0, 1, 0, 2, 0, 0, 4, 9], step=timedelta(hours=1), end=T,
+                       window_buckets=2, expected_per_bucket=0.5, title="t")
+    assert png.startswith(b"\x89PNG") and len(png) < 60_000
 
 
 def taken_title(engine) -> str:

@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -27,6 +28,8 @@ class FakeSlack:
         self.updates: list[dict] = []        # every chat.update Slack accepted
         self.clock = None                    # a test's clock; requests record its time
         self.channel_ids: dict[str, str] = {}   # channel name -> the id Slack answers with
+        self.refuse: dict[str, str] = {}     # method -> the error it answers (e.g. missing_scope)
+        self.files: dict[str, dict] = {}     # file id -> {filename, data, channel_id, ...}
         self._lock = threading.Lock()
         self._seq = 0
         fake = self
@@ -37,13 +40,18 @@ class FakeSlack:
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode()
-                try:
-                    payload = json.loads(raw) if raw.startswith("{") else {}
-                except ValueError:
-                    payload = {}
-                method = self.path.rsplit("/", 1)[-1]
-                status, body, headers = fake.answer(method, payload, self.headers)
+                data = self.rfile.read(length)
+                if self.path.startswith("/upload/"):     # files_upload_v2 step 2
+                    status, body, headers = fake.receive_file(self.path.rsplit("/", 1)[-1], data)
+                else:
+                    raw = data.decode()
+                    try:
+                        payload = json.loads(raw) if raw.startswith("{") else {
+                            k: v[-1] for k, v in parse_qs(raw).items()}
+                    except ValueError:
+                        payload = {}
+                    method = self.path.rsplit("/", 1)[-1]
+                    status, body, headers = fake.answer(method, payload, self.headers)
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -70,8 +78,18 @@ class FakeSlack:
                 return s.status, s.body or {"ok": False, "error": "scripted"}, s.headers
             if headers.get("Authorization") != f"Bearer {self.token}":
                 return 200, {"ok": False, "error": "invalid_auth"}, {}
+            if method in self.refuse:
+                return 200, {"ok": False, "error": self.refuse[method]}, {}
             if method == "chat.update":
                 return self._update(payload)
+            if method == "files.getUploadURLExternal":
+                file_id = f"F{len(self.files) + 1:07d}"
+                self.files[file_id] = {"filename": payload.get("filename"),
+                                       "length": int(payload.get("length") or 0), "data": None}
+                return 200, {"ok": True, "file_id": file_id,
+                             "upload_url": f"{self.base_url[:-len('api/')]}upload/{file_id}"}, {}
+            if method == "files.completeUploadExternal":
+                return self._complete(payload)
             if method != "chat.postMessage":
                 return 200, {"ok": False, "error": "unknown_method"}, {}
             if not payload.get("channel"):
@@ -100,6 +118,29 @@ class FakeSlack:
         self.updates.append(payload)
         return 200, {"ok": True, "channel": payload["channel"], "ts": payload["ts"],
                      "text": payload.get("text")}, {}
+
+    def receive_file(self, file_id: str, data: bytes) -> tuple[int, dict, dict]:
+        with self._lock:
+            self.requests.append({"method": "upload", "payload": {"file_id": file_id},
+                                  "auth": None, "at": self.clock() if self.clock else None})
+            if file_id not in self.files:
+                return 404, {"ok": False}, {}
+            self.files[file_id]["data"] = data
+            return 200, {"ok": True}, {}
+
+    def _complete(self, payload: dict) -> tuple[int, dict, dict]:
+        done = []
+        for f in json.loads(payload.get("files") or "[]"):
+            known = self.files.get(f["id"])
+            if known is None or known["data"] is None or len(known["data"]) != known["length"]:
+                return 200, {"ok": False, "error": "file_not_found"}, {}
+            known.update(title=f.get("title"), channel_id=payload.get("channel_id"),
+                         thread_ts=payload.get("thread_ts"), shared=True)
+            done.append({"id": f["id"], "title": f.get("title"), "name": known["filename"]})
+        return 200, {"ok": True, "files": done}, {}
+
+    def shared_files(self) -> list[dict]:
+        return [f for f in self.files.values() if f.get("shared")]
 
     def top_level(self) -> list[dict]:
         return [m for m in self.messages if not m.get("thread_ts")]
