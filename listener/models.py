@@ -248,8 +248,9 @@ class Triage(SQLModel, table=True):
     )
 
     mention_id: int = Field(foreign_key="mentions.id", primary_key=True)
-    status: str = Field(default="new", max_length=16)   # new | claimed | responded | closed
-    is_open: bool = Field(default=True, description="status is new or claimed")
+    # new | claimed | escalated (open) | responded | no_response | closed
+    status: str = Field(default="new", max_length=16)
+    is_open: bool = Field(default=True, description="status is new, claimed or escalated")
     priority: int = Field(default=0, description="urgency score, higher first")
     labelled: bool = Field(default=False, description="priority includes the mention's labels")
     created_epoch: int = Field(description="the mention's created_epoch, for the keyset")
@@ -259,6 +260,22 @@ class Triage(SQLModel, table=True):
     first_response_at: datetime | None = _ts(default=None)
     closed_at: datetime | None = _ts(default=None)
     updated_at: datetime | None = _ts(default=None)
+
+
+class Correction(SQLModel, table=True):
+    """A person's relabelling of a mention from the queue, kept for training the models again."""
+
+    __tablename__ = "corrections"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mentions.id", index=True)
+    field: str = Field(max_length=16, description="sentiment | topic")
+    old: str | None = Field(default=None, max_length=64,
+                            description="the label before; for a topic, the topic removed")
+    new: str | None = Field(default=None, max_length=64,
+                            description="the label after; for a topic, the topic added")
+    user: str = Field(max_length=64)
+    at: datetime = _ts()
 
 
 class ConfigLoad(SQLModel, table=True):

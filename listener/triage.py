@@ -17,10 +17,12 @@ from sqlalchemy import and_, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from listener.errors import ListenerError
-from listener.models import Incident, Label, Mention, MentionTopic, Triage
+from listener.models import Correction, Incident, Label, Mention, MentionTopic, Triage, User
 
-STATUSES = ("new", "claimed", "responded", "closed")
-STATUS_FILTERS = ("open", "all", *STATUSES)     # open = new or claimed
+STATUSES = ("new", "claimed", "escalated", "responded", "no_response", "closed")
+OPEN_STATUSES = ("new", "claimed", "escalated")
+STATUS_FILTERS = ("open", "all", *STATUSES)     # open = new, claimed or escalated
+STATUS_NAMES = {"no_response": "no response needed"}
 SENTIMENTS = ("negative", "neutral", "positive")
 SEVERITY_WEIGHT = {"critical": 40, "high": 25, "medium": 10, "low": 5}
 NOTE_MAX = 2000
@@ -95,8 +97,15 @@ class QueueFilter:
     sentiment: str | None = None
     topic: str | None = None
     q: str | None = None            # words the text contains (case-insensitive, in order)
+    product: str | None = None
+    assignee: str | None = None     # a username, or "none" for the unassigned
+    since: datetime | None = None   # created at or after
+    until: datetime | None = None   # created before
 
     def __post_init__(self) -> None:
+        if self.since and self.until and self.since >= self.until:
+            raise QueueError(f"the time range is empty: since {self.since:%Y-%m-%d %H:%M} is "
+                             f"not before until {self.until:%Y-%m-%d %H:%M}")
         if self.status not in STATUS_FILTERS:
             raise QueueError(f"status {self.status!r} is not one of {', '.join(STATUS_FILTERS)}")
         if self.sentiment is not None and self.sentiment not in SENTIMENTS:
@@ -142,6 +151,16 @@ def queue_page(session: Session, *, filters: QueueFilter, after: str | None = No
     if filters.topic:
         stmt = stmt.where(exists().where(MentionTopic.mention_id == Triage.mention_id,
                                          MentionTopic.topic == filters.topic))
+    if filters.product:
+        stmt = stmt.where(Mention.product == filters.product)
+    if filters.assignee == "none":
+        stmt = stmt.where(Triage.assignee.is_(None))
+    elif filters.assignee:
+        stmt = stmt.where(Triage.assignee == filters.assignee)
+    if filters.since:
+        stmt = stmt.where(Triage.created_epoch >= int(filters.since.timestamp()))
+    if filters.until:
+        stmt = stmt.where(Triage.created_epoch < int(filters.until.timestamp()))
     if filters.q:
         words = filters.q.replace("\\", "").replace("%", "").replace("_", " ").split()
         if words:
@@ -169,7 +188,8 @@ def claim(session: Session, *, mention_id: int, user: str, now: datetime) -> Tri
     won = session.execute(
         update(Triage).where(Triage.mention_id == mention_id, Triage.is_open.is_(True),
                              or_(Triage.assignee.is_(None), Triage.assignee == user))
-        .values(status="claimed", assignee=user, claimed_at=now, updated_at=now)
+        .values(status=case((Triage.status == "escalated", "escalated"), else_="claimed"),
+                assignee=user, claimed_at=now, updated_at=now)
         .execution_options(synchronize_session=False)).rowcount
     session.expire_all()
     row = _row(session, mention_id)
@@ -198,6 +218,118 @@ def close(session: Session, *, mention_id: int, user: str, now: datetime) -> Tri
     row.assignee = row.assignee or user
     session.add(row)
     return row
+
+
+def escalate(session: Session, *, mention_id: int, user: str, now: datetime) -> Triage:
+    """Hand an open mention up (PR, legal, a manager): it stays open and its SLA clock runs."""
+    row = _row(session, mention_id)
+    if not row.is_open:
+        raise Conflict(f"mention {mention_id} is already {status_name(row.status)}")
+    row.status, row.updated_at = "escalated", now
+    row.assignee = row.assignee or user
+    session.add(row)
+    return row
+
+
+def no_response(session: Session, *, mention_id: int, user: str, now: datetime) -> Triage:
+    """Nothing to answer (praise, spam, a resolved thread): off the queue, no first response."""
+    row = _row(session, mention_id)
+    if row.status in ("closed", "responded"):
+        raise Conflict(f"mention {mention_id} is already {row.status}")
+    row.status, row.is_open, row.closed_at, row.updated_at = "no_response", False, now, now
+    row.assignee = row.assignee or user
+    session.add(row)
+    return row
+
+
+def assign(session: Session, *, mention_id: int, user: str, assignee: str,
+           now: datetime) -> Triage:
+    """Give an open mention to `assignee` (a web user), whoever holds it now."""
+    if not assignee or session.scalar(select(User.id).where(User.username == assignee)) is None:
+        raise QueueError(f"no user {assignee!r} to assign mention {mention_id} to")
+    row = _row(session, mention_id)
+    if not row.is_open:
+        raise Conflict(f"mention {mention_id} is already {status_name(row.status)}")
+    if row.status == "new":
+        row.status = "claimed"
+    row.assignee, row.claimed_at, row.updated_at = assignee, now, now
+    session.add(row)
+    if assignee != user:
+        row.notes = f"{row.notes}[{now:%Y-%m-%d %H:%M} {user}] assigned to {assignee}\n"
+    return row
+
+
+def status_name(status: str) -> str:
+    return STATUS_NAMES.get(status, status)
+
+
+def _rerank(session: Session, mention_id: int, severities: Mapping[str, str]) -> None:
+    session.flush()
+    for mid, prio, labelled, _ in session.execute(
+            _priority_select(severities).where(Mention.id == mention_id)):
+        session.execute(update(Triage).where(Triage.mention_id == mid)
+                        .values(priority=prio, labelled=labelled)
+                        .execution_options(synchronize_session=False))
+    session.expire_all()
+
+
+def _label(session: Session, mention_id: int) -> Label:
+    _row(session, mention_id)
+    label = session.get(Label, mention_id)
+    if label is None:
+        raise Conflict(f"mention {mention_id} is not classified yet: relabel it once it is")
+    return label
+
+
+def relabel_sentiment(session: Session, *, mention_id: int, user: str, sentiment: str,
+                      now: datetime, severities: Mapping[str, str]) -> Correction | None:
+    """Correct the sentiment; the correction is kept (for training) and the urgency re-ranked.
+    None when the label already is `sentiment`."""
+    if sentiment not in SENTIMENTS:
+        raise QueueError(f"sentiment {sentiment!r} is not one of {', '.join(SENTIMENTS)}")
+    label = _label(session, mention_id)
+    if label.sentiment == sentiment:
+        return None
+    fix = Correction(mention_id=mention_id, field="sentiment", old=label.sentiment,
+                     new=sentiment, user=user, at=now)
+    label.sentiment, label.sentiment_score = sentiment, 1.0
+    session.add_all([label, fix])
+    _rerank(session, mention_id, severities)
+    return fix
+
+
+def relabel_topic(session: Session, *, mention_id: int, user: str, topic: str, add: bool,
+                  now: datetime, severities: Mapping[str, str]) -> Correction | None:
+    """Add a topic the model missed or remove one it got wrong; kept as a correction (old: the
+    topic removed, new: the topic added). None when nothing changes."""
+    if topic not in severities:
+        raise QueueError(f"topic {topic!r} is not one of {', '.join(severities) or '(none)'}")
+    label = _label(session, mention_id)
+    row = session.get(MentionTopic, (mention_id, topic))
+    if (row is not None) == add:
+        return None
+    topics = dict(label.topics)
+    if add:
+        epoch = session.scalar(select(Mention.created_epoch).where(Mention.id == mention_id))
+        session.add(MentionTopic(mention_id=mention_id, topic=topic, score=1.0,
+                                 created_epoch=epoch))
+        topics[topic] = {"score": 1.0, "evidence": f"added by {user}"}
+    else:
+        session.delete(row)
+        topics.pop(topic, None)
+    label.topics = topics
+    fix = Correction(mention_id=mention_id, field="topic", old=None if add else topic,
+                     new=topic if add else None, user=user, at=now)
+    session.add_all([label, fix])
+    _rerank(session, mention_id, severities)
+    return fix
+
+
+def corrections(session: Session, *, mention_id: int | None = None) -> list[Correction]:
+    stmt = select(Correction).order_by(Correction.id)
+    if mention_id is not None:
+        stmt = stmt.where(Correction.mention_id == mention_id)
+    return list(session.scalars(stmt))
 
 
 def add_note(session: Session, *, mention_id: int, user: str, text: str,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
@@ -351,3 +352,145 @@ def test_the_explain_form_needs_the_csrf_token_and_renders_the_text_inert(admin_
     assert "keyword &#39;burned&#39;" in res.text                    # the topic's evidence
     bad = c.post("/admin/explain", data={"text": " ", "csrf_token": token(c, "/admin/config")})
     assert bad.status_code == 400 and "explain needs a text" in bad.text
+
+
+# ---------------------------------------------------------------------------------------------
+# Triage (issue 7): statuses, assignment, filters, relabelling, linked mentions
+
+
+def new_mentions(engine, n: int, skip: int) -> list[int]:
+    """n labelled mentions still new, oldest first after `skip` (each test takes its own)."""
+    from listener.models import Label
+    with Session(engine) as s:
+        stmt = (select(Triage.mention_id).join(Label, Label.mention_id == Triage.mention_id)
+                .where(Triage.status == "new").order_by(Triage.mention_id))
+        return list(s.exec(stmt.offset(skip).limit(n)))
+
+
+def post(c: TestClient, url: str, **data):
+    return c.post(url, data={"csrf_token": token(c, "/queue"), **data})
+
+
+def test_escalated_stays_open_and_no_response_needed_leaves_the_queue(web):
+    app, engine = web
+    bob = login(app, "bob")
+    up, quiet = new_mentions(engine, 2, skip=0)
+    assert post(bob, f"/mentions/{up}/escalate").status_code == 303
+    row = triage_row(engine, up)
+    assert (row.status, row.is_open, row.assignee) == ("escalated", True, "bob")
+    post(bob, f"/mentions/{up}/claim")                       # claiming keeps it escalated
+    assert triage_row(engine, up).status == "escalated"
+    page = bob.get("/queue?status=escalated").text
+    assert f'id="m{up}"' in page and f'id="m{quiet}"' not in page
+
+    post(bob, f"/mentions/{quiet}/no_response")
+    row = triage_row(engine, quiet)
+    assert (row.status, row.is_open, row.first_response_at) == ("no_response", False, None)
+    assert f'id="m{quiet}"' not in bob.get("/queue").text
+    page = bob.get("/queue?status=no_response").text
+    assert f'id="m{quiet}"' in page and "no response needed" in page
+    post(bob, f"/mentions/{quiet}/escalate")
+    assert f"mention {quiet} is already no response needed" in bob.get("/queue").text
+
+
+def test_assign_a_mention_to_another_user(web):
+    app, engine = web
+    alice, bob = login(app, "alice"), login(app, "bob")
+    (mid,) = new_mentions(engine, 1, skip=5)
+    post(bob, f"/mentions/{mid}/claim")
+    post(alice, f"/mentions/{mid}/assign", assignee="alice")     # takes it over from bob
+    row = triage_row(engine, mid)
+    assert (row.status, row.assignee) == ("claimed", "alice")
+    post(alice, f"/mentions/{mid}/assign", assignee="bob")
+    row = triage_row(engine, mid)
+    assert row.assignee == "bob" and "alice] assigned to bob" in row.notes
+    post(alice, f"/mentions/{mid}/assign", assignee="mallory")
+    assert "no user &#39;mallory&#39; to assign mention" in alice.get("/queue").text
+    assert triage_row(engine, mid).assignee == "bob"
+
+
+def test_filters_by_product_assignee_and_time(web):
+    app, engine = web
+    c = login(app, "bob")
+    with Session(engine) as s:
+        product = s.exec(select(Mention.product).where(Mention.product.is_not(None))).first()
+    page = c.get("/queue?" + urlencode({"status": "all", "product": product})).text
+    ids = re.findall(r'<li class="mention[^"]*" id="m(\d+)"', page)
+    with Session(engine) as s:
+        assert ids and all(s.get(Mention, int(i)).product == product for i in ids)
+
+    (mid,) = new_mentions(engine, 1, skip=8)
+    post(login(app, "alice"), f"/mentions/{mid}/assign", assignee="alice")
+    page = c.get("/queue?status=all&assignee=alice").text
+    assert f'id="m{mid}"' in page
+    assert all(a == "alice" for a in re.findall(r'class="status">[\w ]+ · (\w+)<', page))
+    assert f'id="m{mid}"' not in c.get("/queue?status=all&assignee=none").text
+
+    with Session(engine) as s:
+        created = s.get(Mention, mid).created_at
+    window = {"status": "all", "since": f"{created:%Y-%m-%dT%H:%M}",
+              "until": f"{created + timedelta(minutes=1):%Y-%m-%dT%H:%M}"}
+    page = c.get("/queue?" + urlencode(window)).text
+    assert f'id="m{mid}"' in page
+    times = re.findall(r'class="when">([^<]+)<', page)
+    assert times and all(t.startswith(f"{created:%Y-%m-%d %H:%M}") for t in times)
+    for query, message in [({"since": "yesterday"}, "since 'yesterday' is not a time"),
+                           ({"since": "2026-10-30T10:00", "until": "2026-10-30T09:00"},
+                            "the time range is empty")]:
+        res = c.get("/queue?" + urlencode(query))
+        assert res.status_code == 400 and message in res.text.replace("&#39;", "'")
+
+
+def test_relabel_from_the_queue_is_stored_as_a_correction(web):
+    from listener.models import Correction, Label, MentionTopic
+    app, engine = web
+    bob = login(app, "bob")
+    (mid,) = new_mentions(engine, 1, skip=10)
+    with Session(engine) as s:
+        before = s.get(Label, mid).sentiment
+        priority = s.get(Triage, mid).priority
+    after = "negative" if before != "negative" else "positive"
+    post(bob, f"/mentions/{mid}/relabel", sentiment=after)
+    post(bob, f"/mentions/{mid}/relabel", topic="product_safety", change="add")
+    post(bob, f"/mentions/{mid}/relabel", topic="product_safety", change="add")   # no change
+    with Session(engine) as s:
+        fixes = s.exec(select(Correction).where(Correction.mention_id == mid)
+                       .order_by(Correction.id)).all()
+        assert [(f.field, f.old, f.new, f.user, f.at) for f in fixes] == [
+            ("sentiment", before, after, "bob", AT), ("topic", None, "product_safety", "bob", AT)]
+        assert s.get(Label, mid).sentiment == after
+        assert "product_safety" in s.get(Label, mid).topics
+        assert s.get(MentionTopic, (mid, "product_safety")) is not None
+        assert s.get(Triage, mid).priority > priority          # re-ranked: now critical
+    post(bob, f"/mentions/{mid}/relabel", topic="product_safety", change="remove")
+    with Session(engine) as s:
+        last = s.exec(select(Correction).order_by(Correction.id.desc())).first()
+        assert (last.field, last.old, last.new) == ("topic", "product_safety", None)
+        assert s.get(MentionTopic, (mid, "product_safety")) is None
+    for data, message in [({"sentiment": "furious"}, "sentiment &#39;furious&#39; is not one"),
+                          ({"topic": "weather", "change": "add"}, "topic &#39;weather&#39; is not"),
+                          ({}, "relabel needs a sentiment, or a topic")]:
+        post(bob, f"/mentions/{mid}/relabel", **data)
+        assert message in bob.get("/queue").text
+
+
+def test_the_incident_page_lists_the_linked_mentions(web):
+    from listener import detection
+    app, engine = web
+    config = app.state.config
+    with Session(engine) as s:
+        incident = s.exec(select(Incident).order_by(Incident.id)).first()
+        rule = next(r for r in config.alerts.rules if r.name == incident.rule)
+        group = {k: v for k in ("brand", "product", "topic") if (v := getattr(incident, k))}
+        expected = detection.window_mentions(
+            s, rule, group, int((incident.opened_at - rule.window).timestamp()),
+            int((incident.resolved_at or AT).timestamp()) + 1)
+    page = login(app, "bob").get(f"/incidents/{incident.id}").text
+    section = page[page.index('class="linked"'):page.index("<h2>Examples</h2>")]
+    shown = [int(i) for i in re.findall(r'<li id="lm(\d+)"', section)]
+    assert expected and shown == [m.id for m in expected][-100:][::-1]
+    assert f"{len(expected)} mention(s) of this rule" in section
+    if incident.topic:
+        with Session(engine) as s:
+            from listener.models import MentionTopic
+            assert all(s.get(MentionTopic, (i, incident.topic)) for i in shown)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
-from listener import store, triage, users
+from listener import detection, store, triage, users
 from listener.models import Incident
 from listener.sources import SOURCES
 from listener.web.auth import (
@@ -28,7 +28,10 @@ router = APIRouter(include_in_schema=False)      # pages; the JSON API is in api
 Agent = Annotated[CurrentUser, Depends(current_user)]
 Admin = Annotated[CurrentUser, Depends(admin_user)]
 PAGE_SIZE = 50
-FILTER_KEYS = ("status", "brand", "source", "sentiment", "topic", "q")
+FILTER_KEYS = ("status", "brand", "product", "source", "sentiment", "topic", "assignee", "since",
+               "until", "q")
+TIME_KEYS = ("since", "until")
+LINKED_MAX = 100
 
 
 @contextmanager
@@ -93,12 +96,24 @@ def home(user: Agent):
     return RedirectResponse("/queue", status_code=303)
 
 
+def _time(key: str, value: str | None) -> datetime | None:
+    """A filter time: ISO 8601 (a browser's datetime-local has no zone: UTC is meant)."""
+    if not value:
+        return None
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise triage.QueueError(f"{key} {value!r} is not a time like 2026-10-30T16:00") from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
 @router.get("/queue")
 def queue(request: Request, user: Agent, after: str | None = None):
     params = {k: request.query_params.get(k) or None for k in FILTER_KEYS}
     params["status"] = params["status"] or "open"
     try:
-        filters = triage.QueueFilter(**params)
+        filters = triage.QueueFilter(**{k: _time(k, v) if k in TIME_KEYS else v
+                                        for k, v in params.items()})
         if after:
             triage.parse_cursor(after)
     except triage.QueueError as exc:
@@ -113,6 +128,7 @@ def queue(request: Request, user: Agent, after: str | None = None):
         rows = rows[:PAGE_SIZE]
         items = [{"t": r.triage, "m": r.mention, "l": r.label,
                   "sla": triage.sla(r.triage, r.mention.created_at, target, now)} for r in rows]
+        people = [u.username for u in users.users(session)]
     active = {k: v for k, v in params.items() if v and not (k == "status" and v == "open")}
     here = "/queue" + (f"?{urlencode({**active, 'after': after} if after else active)}"
                        if active or after else "")
@@ -121,11 +137,14 @@ def queue(request: Request, user: Agent, after: str | None = None):
         "user": user, "items": items, "filters": params, "here": here, "next_url": next_url,
         "now": now, "target": target, "statuses": triage.STATUS_FILTERS,
         "sentiments": triage.SENTIMENTS, "brands": [b.name for b in app.config.brands],
+        "products": sorted({p.name for b in app.config.brands for p in b.products}),
+        "users": people, "status_name": triage.status_name,
         "sources": sorted(set(SOURCES) - {"replay"}),   # a replay's mentions keep their platform
         "topics": [t.name for t in app.config.topics]})
 
 
-MOVES = {"claim": triage.claim, "respond": triage.respond, "close": triage.close}
+MOVES = {"claim": triage.claim, "respond": triage.respond, "close": triage.close,
+         "escalate": triage.escalate, "no_response": triage.no_response}
 BULK_MAX = 200
 
 
@@ -159,7 +178,7 @@ async def mention_bulk(request: Request, user: Agent):
 @router.post("/mentions/{mention_id}/{move}")
 async def mention_move(request: Request, mention_id: int, move: str, user: Agent):
     form = await checked_form(request)
-    if move not in (*MOVES, "note"):
+    if move not in (*MOVES, "note", "assign", "relabel"):
         raise HTTPException(404, f"no such action {move!r}")
     now = request.app.state.clock()
     with _session(request) as session:
@@ -167,6 +186,11 @@ async def mention_move(request: Request, mention_id: int, move: str, user: Agent
             if move == "note":
                 triage.add_note(session, mention_id=mention_id, user=user.username,
                                 text=form.get("note", ""), now=now)
+            elif move == "assign":
+                triage.assign(session, mention_id=mention_id, user=user.username,
+                              assignee=str(form.get("assignee", "")), now=now)
+            elif move == "relabel":
+                _relabel(request, session, mention_id, user, form, now)
             else:
                 MOVES[move](session, mention_id=mention_id, user=user.username, now=now)
             session.commit()
@@ -174,6 +198,36 @@ async def mention_move(request: Request, mention_id: int, move: str, user: Agent
             session.rollback()
             request.session["flash"] = str(exc)
     return _back(request, form, "/queue")
+
+
+def _relabel(request: Request, session, mention_id: int, user: CurrentUser, form,
+             now: datetime) -> None:
+    """sentiment=LABEL, or topic=NAME with change=add|remove; stored as a correction."""
+    common = dict(session=session, mention_id=mention_id, user=user.username, now=now,
+                  severities=_severities(request))
+    if form.get("sentiment"):
+        fix = triage.relabel_sentiment(sentiment=str(form["sentiment"]), **common)
+    elif form.get("topic") and form.get("change") in ("add", "remove"):
+        fix = triage.relabel_topic(topic=str(form["topic"]), add=form["change"] == "add",
+                                   **common)
+    else:
+        raise triage.QueueError("relabel needs a sentiment, or a topic and add or remove")
+    request.session["flash"] = (f"mention {mention_id}: {fix.field} "
+                                f"{fix.old or '(none)'} → {fix.new or '(none)'} recorded"
+                                if fix else f"mention {mention_id}: already labelled so")
+
+
+def linked_mentions(request: Request, session, incident: Incident) -> list | None:
+    """The mentions the incident's rule counts in its group over its window (opened minus the
+    rule's window, to resolved or now); None when the rule is no longer in the config."""
+    rule = next((r for r in request.app.state.config.alerts.rules if r.name == incident.rule),
+                None)
+    if rule is None:
+        return None
+    group = {k: v for k in ("brand", "product", "topic") if (v := getattr(incident, k))}
+    since = int((incident.opened_at - rule.window).timestamp())
+    until = int((incident.resolved_at or request.app.state.clock()).timestamp()) + 1
+    return detection.window_mentions(session, rule, group, since, until)
 
 
 @router.get("/incidents")
@@ -190,14 +244,17 @@ def incident_page(request: Request, incident_id: int, user: Agent):
         incident = session.get(Incident, incident_id)
         if incident is None:
             raise HTTPException(404, f"no incident {incident_id}")
-        session.expunge(incident)
+        linked = linked_mentions(request, session, incident)
+        session.expunge_all()
     playbook = None
     if incident.topic:
         topic = next((t for t in config.topics if t.name == incident.topic), None)
         if topic is not None and topic.playbook:
             playbook = config.playbooks.get(topic.playbook)
-    return _render(request, "incident.html", {"user": user, "incident": incident,
-                                              "ev": incident.evidence, "playbook": playbook})
+    return _render(request, "incident.html", {
+        "user": user, "incident": incident, "ev": incident.evidence, "playbook": playbook,
+        "linked": linked[-LINKED_MAX:][::-1] if linked is not None else None,
+        "linked_total": len(linked) if linked is not None else 0})
 
 
 @router.post("/incidents/{incident_id}/ack")
