@@ -6,10 +6,12 @@ cannot ping `<!channel>` or forge a link.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 LEVEL_ICON = [(9, "🚨"), (7, "🔴"), (5, "🟠"), (3, "🟡"), (0, "🔵")]
+SUBTEAM = re.compile(r"<!subteam\^S[A-Z0-9]+(\|@[\w.-]+)?>")
 KIND_PREFIX = {"first": "", "escalated": "Escalated: ", "repeat": "Still firing: ",
                "resolved": "Resolved: "}
 
@@ -68,6 +70,8 @@ class AlertView:
     duplicates_share: float = 0.0
     # the first message, updated in place (chat.update), shows the incident's current state
     resolved_at: datetime | None = None
+    # a user group to ping (configured Slack markup such as "<!subteam^S123>", never public text)
+    mention: str | None = None
 
 
 def level_icon(level: int) -> str:
@@ -118,6 +122,9 @@ def build_message(v: AlertView) -> dict:
     if v.playbook:
         text += f" · playbook {v.playbook.url}"
     blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": header}}]
+    if v.mention and SUBTEAM.fullmatch(v.mention):
+        text = f"{v.mention} {text}"
+        blocks.append(_section(f"{v.mention} please take a look"))
     if v.kind == "resolved":
         blocks.append(_section(f"Quiet again. Peak: {escape(v.what)}"))
     else:
@@ -169,6 +176,5 @@ def render_console(message: dict) -> str:
 
 
 def _unslack(text: str) -> str:
-    import re
     text = re.sub(r"<([^|>]+)\|([^>]+)>", r"\2 (\1)", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

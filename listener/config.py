@@ -175,6 +175,17 @@ class AlertSettings(Strict):
     inhibit: list[Inhibit] = Field(default_factory=list)
 
 
+class SlackRouteMatch(Strict):
+    brand: str | None = Field(None, description="the incident's brand")
+    topic: str | None = Field(None, description="the incident's topic")
+    min_level: int = Field(0, ge=0, le=10, description="from this severity level up")
+
+
+class SlackRoute(Strict):
+    match: SlackRouteMatch = Field(default_factory=SlackRouteMatch, description="what it routes")
+    channel: str = Field(description="where matching incidents go")
+
+
 class SlackSettings(Strict):
     token: SecretStr | None = Field(None, description="bot token (xoxb-...); empty: print alerts")
     channel: str = Field("#social-alerts", description="default channel")
@@ -183,8 +194,16 @@ class SlackSettings(Strict):
         "channel for the listener's own news (a refused config reload); default: channel"))
     base_url: str | None = Field(None, pattern=r"^https?://",
                                  description="Slack API base URL (proxies, tests)")
+    routes: list[SlackRoute] = Field(default_factory=list, description=(
+        "channel by brand/topic/severity: the first route whose match fits the incident wins "
+        "(a rule's own channel still comes first)"))
+    critical_mention: str | None = Field(None, pattern=r"^<!subteam\^S[A-Z0-9]+(\|@[\w.-]+)?>$",
+                                         description=(
+        "user group pinged by critical alerts, Slack markup like \"<!subteam^S123>\""))
+    signing_secret: SecretStr | None = Field(None, description=(
+        "Slack app signing secret: verifies the Acknowledge button's requests"))
 
-    @field_validator("token", mode="before")
+    @field_validator("token", "signing_secret", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value

@@ -229,10 +229,24 @@ def what_grew(rule: Rule, ev: dict) -> str:
     return f"{ev['observed']:g} mentions in the last {ev['window']}"
 
 
-def channel_for(config: Config, rule: Rule, level: int) -> str:
+def is_critical(config: Config, rule: Rule, level: int) -> bool:
+    return rule_severity(config, rule) == "critical" or level >= 8
+
+
+def channel_for(config: Config, rule: Rule, level: int, incident: Incident | None = None) -> str:
+    """The rule's own channel; else the first slack.routes entry matching the incident's brand,
+    topic and level; else the critical channel for critical incidents; else the default."""
     if rule.channel:
         return rule.channel
-    if config.slack.critical_channel and (rule_severity(config, rule) == "critical" or level >= 8):
+    brand = incident.brand if incident else None
+    topic = (incident.topic if incident else None) or (
+        rule.match.topics[0] if len(rule.match.topics) == 1 else None)
+    for route in config.slack.routes:
+        m = route.match
+        if (m.brand is None or m.brand == brand) and (m.topic is None or m.topic == topic) \
+                and level >= m.min_level:
+            return route.channel
+    if config.slack.critical_channel and is_critical(config, rule, level):
         return config.slack.critical_channel
     return config.slack.channel
 
@@ -263,6 +277,9 @@ def alert_view(config: Config, rule: Rule, incident: Incident, kind: str) -> Ale
         authors=ev.get("authors_share", {}), top3_share=ev.get("top3_share"),
         without_top3=ev.get("without_top3"), duplicates_share=ev.get("duplicates_share", 0.0),
         resolved_at=incident.resolved_at,
+        mention=config.slack.critical_mention
+        if kind in ("first", "escalated", "grouped") and incident.resolved_at is None
+        and is_critical(config, rule, incident.peak_level) else None,
     )
 
 
@@ -375,7 +392,7 @@ def _detect_rule(session, config: Config, rule: Rule, policy: Policy, now: datet
             session.add(Notification(
                 incident_id=incident.id, kind=decision.action,
                 dedup_key=f"{incident.id}:{decision.action}:{incident.peak_level}:{n_sent}",
-                channel=channel_for(config, rule, incident.peak_level),
+                channel=channel_for(config, rule, incident.peak_level, incident),
                 message=message, next_attempt_at=now + decision.hold,
                 created_at=now))
         session.add(incident)
@@ -402,7 +419,7 @@ def _rewrite_held(session, config: Config, rule: Rule, incident: Incident) -> No
     if held is None:
         return
     held.message = first_message(config, rule, incident)
-    held.channel = channel_for(config, rule, incident.peak_level)
+    held.channel = channel_for(config, rule, incident.peak_level, incident)
     session.add(held)
 
 

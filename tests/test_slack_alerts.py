@@ -239,3 +239,52 @@ def test_retryable_failures_are_retried_at_the_right_times_on_an_injected_clock(
     with Session(sqlite_engine) as s:
         row = s.exec(select(Notification)).one()
         assert (row.status, row.attempts, row.sent_at) == ("sent", len(waits) + 1, expected[-1])
+
+
+ROUTED = CONFIG + """\
+  critical_channel: "#crisis"
+  critical_mention: "<!subteam^S123>"
+  routes:
+    - {match: {brand: Other Brand}, channel: "#other"}
+    - {match: {brand: Lumi Toys, topic: product_safety, min_level: 9}, channel: "#lumi-exec"}
+    - {match: {topic: product_safety}, channel: "#lumi-safety"}
+"""
+
+
+@pytest.mark.parametrize("level, channel", [(5, "#lumi-safety"), (9, "#lumi-exec")])
+def test_routes_pick_the_channel_by_brand_topic_and_level(level, channel):
+    from listener.detection import channel_for
+    config = load_config(ROUTED, {})
+    incident = Incident(key="k", rule="safety-reports", brand="Lumi Toys", topic="product_safety",
+                        title="t", level=level, peak_level=level, observed=3, expected=0)
+    assert channel_for(config, config.alerts.rules[0], level, incident) == channel
+
+
+def test_a_bad_critical_mention_is_refused_by_the_config():
+    from listener.errors import ConfigError
+    with pytest.raises(ConfigError, match="critical_mention"):
+        load_config(CONFIG + '  critical_mention: "<!channel>"\n', {})
+
+
+def test_hostile_mention_text_posts_no_live_markup_and_only_the_configured_ping(
+        sqlite_engine, fake_slack):
+    config = load_config(ROUTED, {})
+    hostile = "lumitoys burned <!channel> <@U123> <https://evil|click> &amp; it"
+    add_reports(sqlite_engine, 0, 3, T)
+    with Session(sqlite_engine) as s:
+        for m in s.exec(select(Mention)):
+            m.text = hostile
+            m.author = f"<@U123> {m.id}"
+            s.add(m)
+        s.commit()
+    detect(sqlite_engine, config=config, now=T)
+    pipeline.notify(sqlite_engine, notifier=slack_notifier(fake_slack),
+                    now=T + timedelta(seconds=30))
+    (posted,) = [r["payload"] for r in fake_slack.requests if r["method"] == "chat.postMessage"]
+    raw = json.dumps(posted, ensure_ascii=False)
+    for live in ("<!channel>", "<@U123>", "<https://evil|click>", "<https://evil", "&amp; it"):
+        assert live not in raw
+    assert "&lt;!channel&gt; &lt;@U123&gt; &lt;https://evil|click&gt; &amp;amp; it" in raw
+    assert posted["channel"] == "#lumi-safety"
+    assert posted["text"].startswith("<!subteam^S123> SEV ")       # the configured ping only
+    assert raw.count("<!") == 2                                     # text + its section
