@@ -6,7 +6,8 @@ at `now`, always with the reason:
 first      open and notify; the message is held for group_wait so that a burst is one message
 grouped    the level rose while the first message was still held: it goes out at the new level
 escalated  the level rose above the highest level notified
-repeat     still firing repeat_interval after the last notification
+repeat     still firing repeat_interval after the last notification (unless acknowledged since
+           it last escalated)
 resolved   quiet for resolve_after (notified when send_resolved, and only if anything was sent)
 skip       nothing to send (already notified, held, quiet but not for long enough)
 silenced   what would have been sent is muted by a silence; `effect` is what still happens to the
@@ -36,6 +37,7 @@ class IncidentState:
     peak_level: int                     # the highest level notified (or held to be)
     last_signal_at: datetime
     last_notified_at: datetime | None   # when the last message went (or, held, will go) out
+    acknowledged_by: str | None = None  # acknowledged since it last escalated: no repeats
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,9 @@ def _decide(policy: Policy, state: IncidentState | None, signal: Signal | None, 
         return Decision("escalated", True,
                         f"severity rose from {state.peak_level} to {signal.level}: {signal.reason}")
     since = now - state.last_notified_at
+    if state.acknowledged_by and since >= policy.repeat_interval:
+        return Decision("skip", False, f"acknowledged by {state.acknowledged_by}: no repeats "
+                                       f"until it escalates", "acknowledged")
     if since >= policy.repeat_interval:
         return Decision("repeat", True, f"still firing {_fmt(since)} after the last notification")
     return Decision("skip", False, f"already notified at severity {state.peak_level}; "

@@ -151,6 +151,10 @@ def build_message(v: AlertView) -> dict:
             blocks.append(_section(
                 f"*Playbook:* {_link(p.url, p.name)} · *Owner:* {escape(p.owner)}\n"
                 f"*Holding statement:* {escape(p.holding_statement)}"))
+    if v.kind != "resolved" and v.resolved_at is None:
+        blocks.append({"type": "actions", "elements": [{
+            "type": "button", "action_id": "ack", "value": str(v.incident_id),
+            "text": {"type": "plain_text", "text": "Acknowledge"}}]})
     ctx = f"Rule `{escape(v.rule)}` · incident #{v.incident_id} · opened {v.opened_at:%a %H:%M} UTC"
     if v.resolved_at is not None:
         ctx += f" · resolved {v.resolved_at:%a %H:%M} UTC"

@@ -7,7 +7,7 @@ import logging
 import math
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
@@ -341,7 +341,8 @@ def _detect_rule(session, config: Config, rule: Rule, policy: Policy, now: datet
             signal = with_severity(session, rule, group, signal, now)
         incident = open_by_key.get(key)
         state = None if incident is None else IncidentState(
-            incident.level, incident.peak_level, incident.last_signal_at, incident.last_notified_at)
+            incident.level, incident.peak_level, incident.last_signal_at, incident.last_notified_at,
+            acknowledged(incident))
         inhibitor = _inhibitor(session, config, rule, group) \
             if incident is None and signal is not None else None
         silence = silenced_by(silences, labels(rule, group), now)
@@ -409,6 +410,19 @@ def first_message(config: Config, rule: Rule, incident: Incident) -> dict:
     if incident.evidence.get("chart"):
         message["chart"] = {**incident.evidence["chart"], "title": incident.title}
     return message
+
+
+def acknowledged(incident: Incident) -> str | None:
+    """Who acknowledged it, if that was after its last escalation (an escalation notifies again)."""
+    at = incident.acknowledged_at
+    if incident.acknowledged_by and at and (incident.escalated_at is None
+                                            or _utc(at) >= _utc(incident.escalated_at)):
+        return incident.acknowledged_by
+    return None
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _rewrite_held(session, config: Config, rule: Rule, incident: Incident) -> None:

@@ -25,6 +25,7 @@ from listener.web.admin import router as admin_router
 from listener.web.api import router as api_router
 from listener.web.auth import LoginLimiter, LoginRequired, csrf_token
 from listener.web.routes import router
+from listener.web.slack_actions import router as slack_router
 
 HERE = Path(__file__).resolve().parent
 SESSION_HOURS = 12
@@ -86,4 +87,5 @@ def create_app(config: Config, engine: Engine, clock: Callable[[], datetime], *,
     app.include_router(router)
     app.include_router(api_router)
     app.include_router(admin_router)
+    app.include_router(slack_router)
     return app
