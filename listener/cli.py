@@ -76,7 +76,7 @@ def run(obj: Ctx) -> None:
     daemon = build_daemon(obj.config, obj.config_dir, engine=obj.engine(),
                           config_path=obj.config_path)
     from listener.cli_web import start_web
-    web = start_web(obj, daemon.engine, daemon.clock)
+    web = start_web(obj, daemon.engine, daemon.clock, daemon=daemon)
     try:
         daemon.run()
     finally:

@@ -39,15 +39,20 @@ def web(obj: Ctx, host: str, port: int, at: str | None) -> None:
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
-def start_web(obj: Ctx, engine, clock):
-    """The web queue beside the daemon (`queue.web: true`), or None. Stop it with `.stop()`."""
+def start_web(obj: Ctx, engine, clock, daemon=None):
+    """The web queue beside the daemon (`queue.web: true`), or None. Stop it with `.stop()`.
+    With the daemon, the app shares its classifier and follows its config reloads."""
     settings = obj.config.queue
     if not settings.web:
         return None
     from listener.web import create_app
     from listener.web.server import BackgroundServer
 
-    app = create_app(obj.config, engine, clock, classifier=_classifier_for(obj.config))
+    if daemon is None:
+        app = create_app(obj.config, engine, clock, classifier=_classifier_for(obj.config))
+    else:
+        app = create_app(daemon.config, engine, clock, classifier=lambda: daemon.classifier)
+        daemon.on_reload.append(lambda config: setattr(app.state, "config", config))
     server = BackgroundServer(app, settings.host, settings.port).start()
     click.echo(f"mention queue on http://{settings.host}:{settings.port}/")
     return server

@@ -141,6 +141,7 @@ class Daemon:
     config_stamp: tuple | None = None
     pending_stamp: tuple | None = None
     reload_requested: threading.Event = field(default_factory=threading.Event)
+    on_reload: list[Callable[[Config], None]] = field(default_factory=list)   # e.g. the web app
     _swap: threading.RLock = field(default_factory=threading.RLock)
     _scheduler: object = None
 
@@ -219,6 +220,8 @@ class Daemon:
         if old.slack != new.slack:
             self.notifier = build_notifier(new)
         self.config = new
+        for hook in self.on_reload:
+            hook(new)
         if self._scheduler is not None:
             self._schedule(self._scheduler, new)
 

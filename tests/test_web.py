@@ -201,12 +201,14 @@ def test_sla_clock_left_and_overdue(web):
 
 def test_listener_run_serves_the_queue_when_queue_web_is_on(web, tmp_path):
     import socket
+    from types import SimpleNamespace
 
     import requests
 
     from listener.cli_web import start_web
     from listener.clictx import Ctx
     from listener.config import load_config
+    from listener.web.admin import classifier as admin_classifier
 
     _, engine = web
     with socket.socket() as s:
@@ -215,10 +217,16 @@ def test_listener_run_serves_the_queue_when_queue_web_is_on(web, tmp_path):
     ctx = Ctx(tmp_path / "config.yaml", None, 0)
     base = "brands: [{name: Lumi, query: lumi}]\nsources: {replay: {path: demo.jsonl}}\n"
     ctx._config = load_config(base + f"queue: {{web: true, port: {port}}}\n")
-    server = start_web(ctx, engine, lambda: AT)
+    daemon = SimpleNamespace(config=ctx._config, classifier=object(), on_reload=[])
+    server = start_web(ctx, engine, lambda: AT, daemon=daemon)
     try:
         res = requests.get(f"http://127.0.0.1:{port}/queue", timeout=10)
         assert res.status_code == 200 and res.url.startswith(f"http://127.0.0.1:{port}/login")
+        app = server.server.config.app
+        reloaded = load_config(base + "queue: {first_response: 30m}\n")
+        daemon.on_reload[0](reloaded)         # the admin page shows the config running now
+        assert app.state.config is reloaded
+        assert admin_classifier(SimpleNamespace(app=app)) is daemon.classifier
     finally:
         server.stop()
     ctx._config = load_config(base)
