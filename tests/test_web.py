@@ -288,6 +288,39 @@ def test_the_json_api_takes_a_bearer_token(web):
     assert "/api/queue" in schema["paths"] and "/queue" not in schema["paths"]
 
 
+def test_the_json_api_escalates_assigns_relabels_and_filters(web):
+    from listener import users
+
+    app, engine = web
+    with Session(engine) as s:
+        auth = {"Authorization": f"Bearer {users.new_token(s, username='bob', now=AT)}"}
+        s.commit()
+    c = client(app)
+    mid, quiet = new_mentions(engine, 2, skip=12)
+    assert c.post(f"/api/mentions/{mid}/escalate", headers=auth).json()["status"] == "escalated"
+    assert c.post(f"/api/mentions/{quiet}/no_response",
+                  headers=auth).json()["status"] == "no_response"
+    res = c.post(f"/api/mentions/{mid}/assign", headers=auth, json={"assignee": "alice"})
+    assert (res.json()["status"], res.json()["assignee"]) == ("escalated", "alice")
+    res = c.post(f"/api/mentions/{quiet}/assign", headers=auth, json={"assignee": "alice"})
+    assert res.status_code == 409
+    assert c.post(f"/api/mentions/{mid}/assign", headers=auth,
+                  json={"assignee": "nobody"}).status_code == 400
+    fix = c.post(f"/api/mentions/{mid}/relabel", headers=auth,
+                 json={"topic": "product_safety", "change": "add"}).json()
+    assert (fix["field"], fix["old"], fix["new"], fix["user"]) == (
+        "topic", None, "product_safety", "bob")
+    assert c.post(f"/api/mentions/{mid}/relabel", headers=auth, json={}).status_code == 400
+    page = c.get("/api/queue?status=escalated&assignee=alice", headers=auth).json()
+    assert mid in [i["mention"]["id"] for i in page["items"]]
+    with Session(engine) as s:
+        created = s.get(Mention, mid).created_at
+    window = {"status": "all", "since": f"{created:%Y-%m-%dT%H:%M:%S}",
+              "until": f"{created + timedelta(seconds=1):%Y-%m-%dT%H:%M:%S}"}
+    page = c.get("/api/queue?" + urlencode(window), headers=auth).json()
+    assert mid in [i["mention"]["id"] for i in page["items"]]
+
+
 # ---------------------------------------------------------------------------------------------
 # The admin page (issue 8): the running config, its load history, explain, config tests
 
@@ -370,6 +403,8 @@ def new_mentions(engine, n: int, skip: int) -> list[int]:
     """n labelled mentions still new, oldest first after `skip` (each test takes its own)."""
     from listener.models import Label
     with Session(engine) as s:
+        sync_triage(s, severities={"product_safety": "critical"})
+        s.commit()
         stmt = (select(Triage.mention_id).join(Label, Label.mention_id == Triage.mention_id)
                 .where(Triage.status == "new").order_by(Triage.mention_id))
         return list(s.exec(stmt.offset(skip).limit(n)))

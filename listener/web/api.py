@@ -4,6 +4,7 @@ served at /api/openapi.json."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -58,6 +59,25 @@ class Note(BaseModel):
     note: str = Field(max_length=triage.NOTE_MAX)
 
 
+class Assign(BaseModel):
+    assignee: str = Field(max_length=64, description="the web user to give the mention to")
+
+
+class Relabel(BaseModel):
+    sentiment: Literal["negative", "neutral", "positive"] | None = None
+    topic: str | None = Field(None, max_length=64)
+    change: Literal["add", "remove"] = "add"
+
+
+class CorrectionOut(BaseModel):
+    mention_id: int
+    field: str
+    old: str | None
+    new: str | None
+    user: str
+    at: datetime
+
+
 def _triage_out(request: Request, row, created_at) -> TriageOut:
     state = request.app.state
     sla = triage.sla(row, created_at, state.config.queue.first_response, state.clock())
@@ -77,12 +97,19 @@ def _status(exc: triage.QueueError) -> int:
 def api_queue(request: Request, user: ApiUser, status: str = "open", brand: str | None = None,
               source: str | None = None, sentiment: str | None = None,
               topic: str | None = None, q: str | None = None, after: str | None = None,
+              product: str | None = None, assignee: str | None = None,
+              since: datetime | None = None, until: datetime | None = None,
               limit: Annotated[int, Query(ge=1, le=200)] = 50) -> QueuePage:
-    """The queue, most urgent first, one keyset page at a time."""
+    """The queue, most urgent first, one keyset page at a time (`assignee=none`: unassigned;
+    `since`/`until`: ISO 8601 creation times, UTC when no zone is given)."""
+    from listener.web.routes import _time
     severities = {t.name: t.severity for t in request.app.state.config.topics}
     try:
         filters = triage.QueueFilter(status=status, brand=brand, source=source,
-                                     sentiment=sentiment, topic=topic, q=q)
+                                     sentiment=sentiment, topic=topic, q=q, product=product,
+                                     assignee=assignee,
+                                     since=_time("since", since and since.isoformat()),
+                                     until=_time("until", until and until.isoformat()))
         with Session(request.app.state.engine) as session:
             triage.sync_triage(session, severities=severities)
             session.commit()
@@ -96,11 +123,51 @@ def api_queue(request: Request, user: ApiUser, status: str = "open", brand: str 
                      next=rows[-1].cursor if more else None)
 
 
+@router.post("/mentions/{mention_id}/assign", response_model=TriageOut)
+def api_assign(request: Request, mention_id: int, body: Assign, user: ApiUser) -> TriageOut:
+    """Give an open mention to another user (400 for an unknown user, 409 when not open)."""
+    from listener.models import Mention
+
+    with Session(request.app.state.engine) as session:
+        try:
+            row = triage.assign(session, mention_id=mention_id, user=user.username,
+                                assignee=body.assignee, now=request.app.state.clock())
+            session.commit()
+        except triage.QueueError as exc:
+            raise HTTPException(_status(exc), str(exc)) from None
+        session.refresh(row)
+        return _triage_out(request, row, session.get(Mention, mention_id).created_at)
+
+
+@router.post("/mentions/{mention_id}/relabel", response_model=CorrectionOut | None)
+def api_relabel(request: Request, mention_id: int, body: Relabel,
+                user: ApiUser) -> CorrectionOut | None:
+    """Correct the sentiment, or add/remove a topic; the correction stored (null: no change)."""
+    common = dict(mention_id=mention_id, user=user.username, now=request.app.state.clock(),
+                  severities={t.name: t.severity for t in request.app.state.config.topics})
+    with Session(request.app.state.engine) as session:
+        try:
+            if (body.sentiment is None) == (body.topic is None):
+                raise triage.QueueError("relabel takes a sentiment or a topic (one of them)")
+            if body.sentiment:
+                fix = triage.relabel_sentiment(session, sentiment=body.sentiment, **common)
+            else:
+                fix = triage.relabel_topic(session, topic=body.topic,
+                                           add=body.change == "add", **common)
+            out = CorrectionOut(**{k: getattr(fix, k) for k in CorrectionOut.model_fields}
+                                ) if fix else None
+            session.commit()
+        except triage.QueueError as exc:
+            raise HTTPException(_status(exc), str(exc)) from None
+        return out
+
+
 @router.post("/mentions/{mention_id}/{move}", response_model=TriageOut)
 def api_move(request: Request, mention_id: int,
-             move: Literal["claim", "respond", "close", "note"], user: ApiUser,
-             body: Note | None = None) -> TriageOut:
-    """Claim (409 when another agent has it), respond, close or add a note."""
+             move: Literal["claim", "respond", "close", "escalate", "no_response", "note"],
+             user: ApiUser, body: Note | None = None) -> TriageOut:
+    """Claim (409 when another agent has it), respond, close, escalate, mark no response
+    needed, or add a note."""
     from listener.models import Mention
     from listener.web.routes import MOVES
 
