@@ -130,6 +130,24 @@ def test_keyboard_moves_claim_the_focused_mention(page_as):
     assert "claimed · alice" in page.locator(f"#m{mid} .status").inner_text()
 
 
+def test_keyboard_escalates_and_marks_no_response_needed(page_as):
+    page = page_as("bob")
+    page.select_option("select[name=source]", "reddit")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(re.compile(r"source=reddit"))
+    first, second = (page.locator("li.mention").nth(i).get_attribute("data-id") for i in (0, 1))
+    page.keyboard.press("j")
+    with page.expect_navigation():
+        page.keyboard.press("e")
+    assert "escalated · bob" in page.locator(f"#m{first} .status").inner_text()
+    page.locator(f"#m{second}").focus()
+    with page.expect_navigation():
+        page.keyboard.press("u")
+    assert page.locator(f"#m{second}").count() == 0          # off the open queue
+    page.goto(page.url.split("?")[0] + "?status=no_response&source=reddit")
+    assert "no response needed" in page.locator(f"#m{second} .status").inner_text()
+
+
 def test_open_an_incident_and_acknowledge_it(page_as, served):
     _, engine = served
     page = page_as("alice")

@@ -22,9 +22,11 @@
   setInterval(tick, 1000);
 })();
 
-// Keyboard: j/k next/previous mention, c claim, r responded, x close, n note, / text filter.
+// Keyboard: j/k next/previous mention, c claim, r responded, e escalate, u no response needed,
+// x close, n note, / text filter.
 (function () {
-  const buttons = { c: "button.claim", r: "button.respond", x: "button.close" };
+  const buttons = { c: "button.claim", r: "button.respond", e: "button.escalate",
+                    u: "button.no_response", x: "button.close" };
   function items() { return Array.from(document.querySelectorAll("li.mention")); }
   document.addEventListener("keydown", function (ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
