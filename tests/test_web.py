@@ -381,6 +381,21 @@ def test_the_admin_page_runs_the_config_tests_as_a_table(admin_app):
     assert f"{len(results) - failed} passed, {failed} failed" in page
 
 
+def test_the_admin_page_works_when_the_classifier_cannot_load(web):
+    _, engine = web
+    config = load_config_file(CONFIG, env={})
+
+    def broken():
+        raise RuntimeError("model directory missing")
+    app = create_app(config, engine, lambda: AT, secret_key="test", classifier=broken)
+    c = login(app, "alice")
+    page = c.get("/admin/config").text
+    assert "topic examples need the classifier: the classifier could not load: model directory" \
+        " missing" in page
+    res = c.post("/admin/explain", data={"text": "Lumi Toys", "csrf_token": token(c, "/queue")})
+    assert res.status_code == 200 and "No classifier in this app" in res.text
+
+
 def test_the_explain_form_needs_the_csrf_token_and_renders_the_text_inert(admin_app):
     c = login(admin_app, "alice")
     text = f"Lumi Toys flashlight burned my hand {HOSTILE}"

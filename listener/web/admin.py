@@ -3,6 +3,7 @@ config's own examples (`listener config test`) and an explain form."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -12,6 +13,7 @@ from listener.explain import explain_text, needs_classifier, run_examples
 from listener.reload import load_history
 from listener.web.auth import CurrentUser, admin_user, checked_form
 
+log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 Admin = Annotated[CurrentUser, Depends(admin_user)]
 MASK = "••••"
@@ -19,10 +21,16 @@ TEXT_MAX = 5000
 
 
 def classifier(request: Request):
-    """The app's classifier, built on first use (loading a model is slow); None without one."""
+    """The app's classifier, built on first use (loading a model is slow); None without one or
+    when it cannot load (the page says why; the rest of it still works)."""
     state = request.app.state
     if getattr(state, "classifier", None) is None and getattr(state, "make_classifier", None):
-        state.classifier = state.make_classifier()
+        make, state.make_classifier = state.make_classifier, None
+        try:
+            state.classifier = make()
+        except Exception as exc:      # a missing model must not take the admin page down
+            log.error("the admin page's classifier could not load: %s", exc)
+            state.classifier_error = f"the classifier could not load: {exc}"
     return getattr(state, "classifier", None)
 
 
@@ -33,7 +41,8 @@ def _examples(request: Request) -> tuple[list, str | None]:
         config = config.model_copy(update={"topics": [
             t.model_copy(update={"should_match": [], "should_not_match": []})
             for t in config.topics]})
-        return run_examples(config), "topic examples need the classifier, which this app lacks"
+        why = getattr(request.app.state, "classifier_error", None) or "this app has none"
+        return run_examples(config), f"topic examples need the classifier: {why}"
     return run_examples(config, model), None
 
 
