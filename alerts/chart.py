@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 
 
 def expected_band(per_bucket: float) -> tuple[float, float]:
-    """Roughly the range a Poisson count with this mean stays in (mean ± 2 sd, at least 1)."""
-    spread = max(1.0, 2 * math.sqrt(per_bucket))
+    """Roughly the range a Poisson count with this mean stays in (mean ± 2 sd, at least ±0.5)."""
+    spread = max(0.5, 2 * math.sqrt(per_bucket))
     return max(0.0, per_bucket - spread), per_bucket + spread
 
 
@@ -22,11 +22,11 @@ def chart_from_spec(spec: dict) -> bytes:
                         end=datetime.fromisoformat(spec["end"]),
                         window_buckets=spec["window_buckets"],
                         expected_per_bucket=spec["expected_per_bucket"],
-                        title=spec.get("title", ""))
+                        title=spec.get("title", ""), unit=spec.get("unit", "mentions"))
 
 
 def render_chart(recent: Sequence[int], *, step: timedelta, end: datetime, window_buckets: int,
-                 expected_per_bucket: float, title: str = "") -> bytes:
+                 expected_per_bucket: float, title: str = "", unit: str = "mentions") -> bytes:
     """PNG bytes. `recent` are counts per bucket of `step`, the last ending at `end`; the last
     `window_buckets` of them are the window that fired."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -48,8 +48,8 @@ def render_chart(recent: Sequence[int], *, step: timedelta, end: datetime, windo
         ax.axhline(expected_per_bucket, color="#1f77b4", linewidth=1)
     ax.xaxis.set_major_formatter(DateFormatter("%a %H:%M"))
     ax.tick_params(labelsize=7)
-    ax.set_ylabel("mentions / " + _fmt(step), fontsize=7)
-    ax.set_ylim(bottom=0)
+    ax.set_ylabel(f"{unit} / {_fmt(step)}", fontsize=7)
+    ax.set_ylim(0, max([*recent, hi, 1]) * 1.25)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if title:

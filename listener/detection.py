@@ -99,7 +99,8 @@ def chart_evidence(session, rule: Rule, group: dict, signal: Signal, now: dateti
                                       step_seconds=step)
     window = max(1, math.ceil(signal.window / CHART_STEP))
     return {"recent": list(series.counts), "step_s": step, "end": series.end.isoformat(),
-            "window_buckets": window, "expected_per_bucket": signal.expected / window}
+            "window_buckets": window, "expected_per_bucket": signal.expected / window,
+            "unit": "new authors" if rule.detector == "rare" else "mentions"}
 
 
 def window_mentions(session, rule: Rule, group: dict, since: int, until: int) -> list[Mention]:

@@ -38,11 +38,13 @@ def test_the_crisis_raises_one_alert_with_the_playbook_and_chatter_raises_none(
 
     top = fake_slack.top_level()
     assert len(top) == 1, [m["text"] for m in top]
-    alert = top[0]
-    assert alert["channel"] == "#crisis"
-    assert "product safety" in alert["text"]
-    assert "https://wiki.example.com/crisis/product-safety" in alert["text"]
-    body = json.dumps(alert["blocks"])
+    alert = top[0]     # as chat.update left it; the checks below are on the message as posted
+    posted = next(r["payload"] for r in fake_slack.requests if r["method"] == "chat.postMessage")
+    assert posted["channel"] == alert["channel"] == "#crisis"
+    assert "product safety" in posted["text"]
+    assert "https://wiki.example.com/crisis/product-safety" in posted["text"]
+    assert [u["ts"] for u in fake_slack.updates] == [alert["ts"]] * len(fake_slack.updates)
+    body = json.dumps(posted["blocks"])
     assert "distinct people reported it in the last 3h" in body
     assert "burned her hand" in body                 # the first report is among the examples
     assert body.count("https://x.com/") + body.count("https://www.reddit.com/") >= 3

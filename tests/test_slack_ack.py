@@ -15,8 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from alerts.lifecycle import IncidentState, Policy, decide
 from alerts.detectors import Signal
+from alerts.lifecycle import IncidentState, Policy, decide
 from listener.config import load_config
 from listener.models import Incident
 from listener.web.app import create_app

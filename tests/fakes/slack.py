@@ -8,8 +8,8 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 
 
 @dataclass
