@@ -87,7 +87,8 @@ def test_claim_respond_close_and_filters(queue):
     assert order(queue, status="all", sentiment="negative") == [1]
     assert order(queue, status="all", topic="product_safety") == [1]
     assert order(queue, status="all", q="SAFE") == [3]
-    assert triage.status_counts(queue) == {"new": 2, "claimed": 0, "responded": 1, "closed": 1}
+    assert triage.status_counts(queue) == {"new": 2, "claimed": 0, "escalated": 0,
+                                           "responded": 1, "no_response": 0, "closed": 1}
     assert triage.overdue_count(queue, target=timedelta(minutes=20), now=NOW) == 1
     assert triage.sla_attainment(queue, target=timedelta(minutes=4), since=NOW) == {
         "answered": 1, "within": 0.0, "median": 300}
@@ -102,7 +103,8 @@ def test_a_backlog_is_worked_off_a_slice_per_call(engine):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"status": "lost"}, "status 'lost' is not one of open, all, new, claimed, responded, closed"),
+    ({"status": "lost"}, "status 'lost' is not one of open, all, new, claimed, escalated, "
+                         "responded, no_response, closed"),
     ({"sentiment": "angry"}, "sentiment 'angry' is not one of negative, neutral, positive"),
 ])
 def test_bad_filters_are_named(kwargs, message):
