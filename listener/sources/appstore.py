@@ -11,13 +11,8 @@ The star rating stays in the raw payload (`raw["rating"]`, 1-5).
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
-from datetime import datetime
-from pathlib import Path
 from typing import Any, ClassVar
 
-import requests
 from pydantic import Field, field_validator
 
 from listener.configtypes import Duration, Strict
@@ -25,7 +20,7 @@ from listener.errors import SourceError
 from listener.sources.base import Batch, Cursor, RawMention
 from listener.sources.listing import ListingSettings, Page, drain, fetch_each
 from listener.sources.plaintext import clean_text, join_title
-from listener.sources.webapi import WebApi, parse_time, stable_id, utcnow
+from listener.sources.webapi import WebSource, parse_time, stable_id
 
 log = logging.getLogger(__name__)
 
@@ -85,24 +80,11 @@ def read_review(entry: dict, app: App) -> RawMention:
     )
 
 
-class AppStoreSource:
+class AppStoreSource(WebSource):
     """Apple App Store customer reviews (public per-country review feed, no key)"""
 
     name: ClassVar[str] = "appstore"
     Settings: ClassVar[type[Strict]] = AppStoreSettings
-
-    def __init__(self, settings: AppStoreSettings, *, base_dir: Path | None = None,
-                 clock: Callable[[], datetime] | None = None,
-                 queries: list[str] | None = None,
-                 session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
-                 wall_clock: Callable[[], datetime] = utcnow) -> None:
-        self.settings = settings
-        # `clock` is the daemon's (simulated during a replay); the platform lives in real
-        # time, so the windows it is asked for use `wall_clock`
-        self.wall_clock = wall_clock
-        self.api = WebApi(session, source=self.name, timeout=settings.timeout.total_seconds(),
-                          max_wait=settings.max_wait.total_seconds(), sleep=sleep)
 
     def fetch(self, cursor: Cursor | None) -> Batch:
         now = self.wall_clock()

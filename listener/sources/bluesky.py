@@ -19,10 +19,7 @@ own place in the cursor; `since`/`until` bound the search so paging is stable.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any, ClassVar
 
 import requests
@@ -33,8 +30,7 @@ from listener.errors import PermanentSourceError, SourceError
 from listener.sources.base import Batch, Cursor, RawMention
 from listener.sources.listing import ListingSettings, Page, StaleToken, drain, fetch_each
 from listener.sources.plaintext import clean_text
-from listener.sources.searchterms import search_terms
-from listener.sources.webapi import WebApi, parse_time, stable_id, utcnow
+from listener.sources.webapi import WebSource, parse_time, stable_id
 
 log = logging.getLogger(__name__)
 
@@ -89,26 +85,15 @@ def read_post(post: dict) -> RawMention:
     )
 
 
-class BlueskySource:
+class BlueskySource(WebSource):
     """Bluesky post search (app.bsky.feed.searchPosts; handle + app password)"""
 
     name: ClassVar[str] = "bluesky"
     Settings: ClassVar[type[Strict]] = BlueskySettings
+    credential: ClassVar[str | None] = CREDENTIALS
 
-    def __init__(self, settings: BlueskySettings, *, base_dir: Path | None = None,
-                 clock: Callable[[], datetime] | None = None,
-                 queries: list[str] | None = None,
-                 session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
-                 wall_clock: Callable[[], datetime] = utcnow) -> None:
-        self.settings = settings
-        # `clock` is the daemon's (simulated during a replay); the platform lives in real
-        # time, so the windows it is asked for use `wall_clock`
-        self.wall_clock = wall_clock
-        self.terms = search_terms(queries)
-        self.api = WebApi(session, source=self.name, timeout=settings.timeout.total_seconds(),
-                          max_wait=settings.max_wait.total_seconds(), sleep=sleep,
-                          credential=CREDENTIALS)
+    def __init__(self, settings: BlueskySettings, **kwargs: Any) -> None:
+        super().__init__(settings, **kwargs)
         self._access: str | None = None
         self.base = settings.api_url.rstrip("/") + "/xrpc"
 

@@ -12,13 +12,9 @@ Algolia pages through at most 1,000 hits per search.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any, ClassVar
 
-import requests
 from pydantic import Field
 
 from listener.configtypes import Duration, Strict
@@ -26,8 +22,7 @@ from listener.errors import PermanentSourceError, SourceError
 from listener.sources.base import Batch, Cursor, RawMention
 from listener.sources.listing import ListingSettings, Page, drain, fetch_each
 from listener.sources.plaintext import join_title, strip_html
-from listener.sources.searchterms import search_terms
-from listener.sources.webapi import WebApi, parse_time, stable_id, utcnow
+from listener.sources.webapi import WebSource, parse_time, stable_id
 
 log = logging.getLogger(__name__)
 
@@ -65,25 +60,11 @@ def read_hit(hit: dict) -> RawMention:
     )
 
 
-class HackerNewsSource:
+class HackerNewsSource(WebSource):
     """Hacker News stories and comments (Algolia HN search API, no key)"""
 
     name: ClassVar[str] = "hackernews"
     Settings: ClassVar[type[Strict]] = HackerNewsSettings
-
-    def __init__(self, settings: HackerNewsSettings, *, base_dir: Path | None = None,
-                 clock: Callable[[], datetime] | None = None,
-                 queries: list[str] | None = None,
-                 session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
-                 wall_clock: Callable[[], datetime] = utcnow) -> None:
-        self.settings = settings
-        # `clock` is the daemon's (simulated during a replay); the platform lives in real
-        # time, so the windows it is asked for use `wall_clock`
-        self.wall_clock = wall_clock
-        self.terms = search_terms(queries)
-        self.api = WebApi(session, source=self.name, timeout=settings.timeout.total_seconds(),
-                          max_wait=settings.max_wait.total_seconds(), sleep=sleep)
 
     def fetch(self, cursor: Cursor | None) -> Batch:
         if not self.terms:

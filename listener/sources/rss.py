@@ -15,15 +15,11 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import feedparser
-import requests
 from pydantic import Field, field_validator
 
 from listener.configtypes import Duration, Strict
@@ -31,7 +27,7 @@ from listener.errors import SourceError
 from listener.sources.base import Batch, Cursor, RawMention
 from listener.sources.listing import Keyed, fetch_each
 from listener.sources.plaintext import join_title, strip_html
-from listener.sources.webapi import WebApi, WebSettings, iso, stable_id, utcnow
+from listener.sources.webapi import WebSettings, WebSource, iso, stable_id
 
 log = logging.getLogger(__name__)
 
@@ -107,24 +103,11 @@ def read_entry(entry: Any, *, feed_url: str, feed: Any, now: datetime) -> RawMen
     )
 
 
-class RssSource:
+class RssSource(WebSource):
     """RSS and Atom feeds: Google Alerts, forums, news (feedparser)"""
 
     name: ClassVar[str] = "rss"
     Settings: ClassVar[type[Strict]] = RssSettings
-
-    def __init__(self, settings: RssSettings, *, base_dir: Path | None = None,
-                 clock: Callable[[], datetime] | None = None,
-                 queries: list[str] | None = None,
-                 session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
-                 wall_clock: Callable[[], datetime] = utcnow) -> None:
-        self.settings = settings
-        # `clock` is the daemon's (simulated during a replay); the platform lives in real
-        # time, so the windows it is asked for use `wall_clock`
-        self.wall_clock = wall_clock
-        self.api = WebApi(session, source=self.name, timeout=settings.timeout.total_seconds(),
-                          max_wait=settings.max_wait.total_seconds(), sleep=sleep)
 
     def fetch(self, cursor: Cursor | None) -> Batch:
         now = self.wall_clock()

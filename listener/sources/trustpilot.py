@@ -13,13 +13,8 @@ stays in the raw payload (`raw["stars"]`).
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
-from datetime import datetime
-from pathlib import Path
 from typing import Any, ClassVar
 
-import requests
 from pydantic import Field, SecretStr
 
 from listener.configtypes import Duration, Strict
@@ -27,7 +22,7 @@ from listener.errors import SourceError
 from listener.sources.base import Batch, Cursor, RawMention
 from listener.sources.listing import ListingSettings, Page, drain, fetch_each
 from listener.sources.plaintext import clean_text, join_title
-from listener.sources.webapi import WebApi, parse_time, stable_id, utcnow
+from listener.sources.webapi import WebSource, parse_time, stable_id
 
 log = logging.getLogger(__name__)
 
@@ -71,25 +66,12 @@ def _has_next(data: dict, count: int, per_page: int) -> bool:
     return count >= per_page
 
 
-class TrustpilotSource:
+class TrustpilotSource(WebSource):
     """Trustpilot reviews of your business (business-units API, API key)"""
 
     name: ClassVar[str] = "trustpilot"
     Settings: ClassVar[type[Strict]] = TrustpilotSettings
-
-    def __init__(self, settings: TrustpilotSettings, *, base_dir: Path | None = None,
-                 clock: Callable[[], datetime] | None = None,
-                 queries: list[str] | None = None,
-                 session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
-                 wall_clock: Callable[[], datetime] = utcnow) -> None:
-        self.settings = settings
-        # `clock` is the daemon's (simulated during a replay); the platform lives in real
-        # time, so the windows it is asked for use `wall_clock`
-        self.wall_clock = wall_clock
-        self.api = WebApi(session, source=self.name, timeout=settings.timeout.total_seconds(),
-                          max_wait=settings.max_wait.total_seconds(), sleep=sleep,
-                          credential="sources.trustpilot.api_key")
+    credential: ClassVar[str | None] = "sources.trustpilot.api_key"
 
     def fetch(self, cursor: Cursor | None) -> Batch:
         s, now = self.settings, self.wall_clock()

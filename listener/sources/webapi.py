@@ -22,7 +22,8 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 import requests
 from pydantic import Field
@@ -182,3 +183,29 @@ def stable_id(value: str) -> str:
     if len(value) <= MAX_ID:
         return value
     return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
+
+
+class WebSource:
+    """What the web-API sources share: their settings, the wall clock their API windows use,
+    the search terms drawn from the brands' queries and a `WebApi` over the injected session.
+    Subclasses set `name` and, when a key is needed, `credential` (the setting holding it)."""
+
+    name: ClassVar[str]
+    credential: ClassVar[str | None] = None
+
+    def __init__(self, settings: Any, *, base_dir: Path | None = None,
+                 clock: Callable[[], datetime] | None = None,
+                 queries: list[str] | None = None,
+                 session: requests.Session | None = None,
+                 sleep: Callable[[float], None] = time.sleep,
+                 wall_clock: Callable[[], datetime] = utcnow) -> None:
+        from listener.sources.searchterms import search_terms
+
+        self.settings = settings
+        # `clock` is the daemon's (simulated during a replay); the platform lives in real
+        # time, so the windows it is asked for use `wall_clock`
+        self.wall_clock = wall_clock
+        self.terms = search_terms(queries)
+        self.api = WebApi(session, source=self.name, timeout=settings.timeout.total_seconds(),
+                          max_wait=settings.max_wait.total_seconds(), sleep=sleep,
+                          credential=self.credential)
