@@ -28,7 +28,7 @@ from pydantic import Field, SecretStr
 from listener.configtypes import Duration, Strict
 from listener.errors import PermanentSourceError, SourceError
 from listener.sources.base import Batch, Cursor, RawMention
-from listener.sources.listing import ListingSettings, Page, StaleToken, drain, fetch_each
+from listener.sources.listing import ListingSettings, Page, StaleToken
 from listener.sources.plaintext import clean_text
 from listener.sources.webapi import WebSource, parse_time, stable_id
 
@@ -98,18 +98,7 @@ class BlueskySource(WebSource):
         self.base = settings.api_url.rstrip("/") + "/xrpc"
 
     def fetch(self, cursor: Cursor | None) -> Batch:
-        if not self.terms:
-            raise PermanentSourceError("bluesky: the brands' queries give no word to search "
-                                       "for; give each brand a query with words")
-        s, now = self.settings, self.wall_clock()
-        readers = {}
-        for term in self.terms:
-            def read(state, term=term):
-                return drain(state, now=now, lookback=s.lookback, overlap=s.overlap,
-                             max_pages=s.max_pages,
-                             read_page=lambda lo, up, page: self._page(term, lo, up, page))
-            readers[term] = read
-        return fetch_each(self.name, cursor, readers)
+        return self.fetch_each_term(cursor)
 
     def _sign_in(self) -> str:
         resp = self.api.request(

@@ -18,9 +18,9 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from listener.configtypes import Duration, Strict
-from listener.errors import PermanentSourceError, SourceError
+from listener.errors import SourceError
 from listener.sources.base import Batch, Cursor, RawMention
-from listener.sources.listing import ListingSettings, Page, drain, fetch_each
+from listener.sources.listing import ListingSettings, Page
 from listener.sources.plaintext import join_title, strip_html
 from listener.sources.webapi import WebSource, parse_time, stable_id
 
@@ -67,18 +67,7 @@ class HackerNewsSource(WebSource):
     Settings: ClassVar[type[Strict]] = HackerNewsSettings
 
     def fetch(self, cursor: Cursor | None) -> Batch:
-        if not self.terms:
-            raise PermanentSourceError("hackernews: the brands' queries give no word to search "
-                                       "for; give each brand a query with words")
-        s, now = self.settings, self.wall_clock()
-        readers = {}
-        for term in self.terms:
-            def read(state, term=term):
-                return drain(state, now=now, lookback=s.lookback, overlap=s.overlap,
-                             max_pages=s.max_pages,
-                             read_page=lambda lo, up, page: self._page(term, lo, up, page))
-            readers[term] = read
-        return fetch_each(self.name, cursor, readers)
+        return self.fetch_each_term(cursor)
 
     def _page(self, term: str, lower: datetime, upper: datetime, page: int | None) -> Page:
         s, n = self.settings, page or 0

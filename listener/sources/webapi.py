@@ -209,3 +209,22 @@ class WebSource:
         self.api = WebApi(session, source=self.name, timeout=settings.timeout.total_seconds(),
                           max_wait=settings.max_wait.total_seconds(), sleep=sleep,
                           credential=self.credential)
+
+    def fetch_each_term(self, cursor):
+        """For search APIs: each search term drained newest-first with its own cursor
+        (`self._page(term, lower, upper, page)` reads one page; settings carry lookback,
+        overlap and max_pages)."""
+        from listener.sources.listing import drain, fetch_each
+
+        if not self.terms:
+            raise PermanentSourceError(f"{self.name}: the brands' queries give no word to "
+                                       "search for; give each brand a query with words")
+        s, now = self.settings, self.wall_clock()
+        readers = {}
+        for term in self.terms:
+            def read(state, term=term):
+                return drain(state, now=now, lookback=s.lookback, overlap=s.overlap,
+                             max_pages=s.max_pages,
+                             read_page=lambda lo, up, page: self._page(term, lo, up, page))
+            readers[term] = read
+        return fetch_each(self.name, cursor, readers)
