@@ -70,6 +70,7 @@ class AlertView:
     duplicates_share: float = 0.0
     # the first message, updated in place (chat.update), shows the incident's current state
     resolved_at: datetime | None = None
+    resolved_by: str | None = None            # a person resolved it by hand (the web queue)
     # a user group to ping (configured Slack markup such as "<!subteam^S123>", never public text)
     mention: str | None = None
 
@@ -126,7 +127,8 @@ def build_message(v: AlertView) -> dict:
         text = f"{v.mention} {text}"
         blocks.append(_section(f"{v.mention} please take a look"))
     if v.kind == "resolved":
-        blocks.append(_section(f"Quiet again. Peak: {escape(v.what)}"))
+        how = f"Resolved by {escape(v.resolved_by)}" if v.resolved_by else "Quiet again"
+        blocks.append(_section(f"{how}. Peak: {escape(v.what)}"))
     else:
         blocks.append(_section(growth_line(v)))
         if v.sources:
@@ -158,6 +160,8 @@ def build_message(v: AlertView) -> dict:
     ctx = f"Rule `{escape(v.rule)}` · incident #{v.incident_id} · opened {v.opened_at:%a %H:%M} UTC"
     if v.resolved_at is not None:
         ctx += f" · resolved {v.resolved_at:%a %H:%M} UTC"
+        if v.resolved_by:
+            ctx += f" by {escape(v.resolved_by)}"
     if v.incident_url:
         ctx += f" · {_link(v.incident_url, 'open in the queue')}"
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": ctx}]})
