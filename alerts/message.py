@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from alerts.limits import MAX_SECTION, cut
+
 LEVEL_ICON = [(9, "🚨"), (7, "🔴"), (5, "🟠"), (3, "🟡"), (0, "🔵")]
 SUBTEAM = re.compile(r"<!subteam\^S[A-Z0-9]+(\|@[\w.-]+)?>")
 KIND_PREFIX = {"first": "", "escalated": "Escalated: ", "repeat": "Still firing: ",
@@ -169,7 +171,7 @@ def build_message(v: AlertView) -> dict:
 
 
 def _section(mrkdwn: str) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn[:3000]}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": cut(mrkdwn, MAX_SECTION)}}
 
 
 def render_console(message: dict) -> str:

@@ -2,6 +2,8 @@
 
 SlackNotifier  chat.postMessage with a bot token (slack-sdk); replies go into a thread, and
                chat.update keeps the incident's first message showing its current state.
+WebhookNotifier  an incoming webhook instead (alerts/webhook.py): one fixed channel, no threads,
+               updates or uploads.
 ConsoleNotifier  prints the message; what the demo and a token-less install use.
 
 Tokens never appear in errors: slack-sdk's exceptions carry the response, not the request.
@@ -15,7 +17,9 @@ from dataclasses import dataclass
 from typing import Protocol, TextIO
 
 from alerts.errors import PermanentNotifyError, RetryableNotifyError
+from alerts.limits import fit
 from alerts.message import render_console
+from alerts.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +60,19 @@ class Notifier(Protocol):
 
 
 class SlackNotifier:
-    def __init__(self, client) -> None:
-        """`client` is a slack_sdk.WebClient (built with token, base_url, and retry_handlers=[])."""
+    def __init__(self, client, pacer: Pacer | None = None) -> None:
+        """`client` is a slack_sdk.WebClient (built with token, base_url, and retry_handlers=[]);
+        `pacer` spaces the posts to one channel (alerts/pacing.py)."""
         self.client = client
+        self.pacer = pacer
         self.charts_off = False
 
     def send(self, out: Outgoing) -> Delivery:
+        message = fit(out.message)
+        if self.pacer is not None:
+            self.pacer.wait(out.channel)
         resp = self._call(self.client.chat_postMessage, channel=out.channel,
-                          text=out.message["text"], blocks=out.message.get("blocks"),
+                          text=message["text"], blocks=message.get("blocks"),
                           thread_ts=out.thread_ts, unfurl_links=False, unfurl_media=False)
         channel = resp.get("channel", out.channel)
         return Delivery(channel, resp.get("ts"), f"Slack {out.channel}")
@@ -71,6 +80,7 @@ class SlackNotifier:
     def update(self, channel_id: str, ts: str, message: dict) -> None:
         """chat.update of a message already posted (the incident's first message), by the
         channel id Slack answered with and its ts."""
+        message = fit(message)
         self._call(self.client.chat_update, channel=channel_id, ts=ts, text=message["text"],
                    blocks=message.get("blocks"))
 

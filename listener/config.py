@@ -112,7 +112,7 @@ class Topic(Strict):
         default_factory=list, description=(
             "only mentions with one of these sentiments belong to the topic (e.g. [negative] "
             "for the reasons of complaints); empty: any"))
-    severity: Literal["low", "medium", "high", "critical"] = "medium"
+    severity: Severity = "medium"
     playbook: str | None = Field(None, description="key under playbooks: to link in alerts")
     should_match: list[str] = Field(default_factory=list, description=(
         "example texts the classifier must put in this topic (`listener config test`)"))
@@ -202,11 +202,49 @@ class SlackSettings(Strict):
         "user group pinged by critical alerts, Slack markup like \"<!subteam^S123>\""))
     signing_secret: SecretStr | None = Field(None, description=(
         "Slack app signing secret: verifies the Acknowledge button's requests"))
+    webhook_url: SecretStr | None = Field(None, description=(
+        "incoming webhook URL, instead of a token: one fixed channel, no threads, no updates, "
+        "no charts"))
 
-    @field_validator("token", "signing_secret", mode="before")
+    @field_validator("token", "signing_secret", "webhook_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_is_a_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("https://",
+                                                                          "http://")):
+            raise ValueError("is not a URL; paste the whole https://hooks.slack.com/services/... "
+                             "address Slack gave for the incoming webhook")
+        return value
+
+    @model_validator(mode="after")
+    def _one_way_to_slack(self) -> SlackSettings:
+        if self.token is not None and self.webhook_url is not None:
+            raise ValueError("token and webhook_url are both set; a bot token does everything a "
+                             "webhook does and more (threads, updates, charts): keep one")
+        return self
+
+
+Severity = Literal["low", "medium", "high", "critical"]
+SEVERITIES = ("low", "medium", "high", "critical")
+
+
+class SlaReminderSettings(Strict):
+    channel: str = Field(description="the support channel reminders go to")
+    needs: list[Literal["negative", "question", "complaint"]] = Field(
+        default_factory=lambda: ["negative", "question"], min_length=1, description=(
+            "what makes a mention need a response: negative sentiment, a question (a ?), a "
+            "complaint (the complaint model's probability >= 0.5); any one of them"))
+    min_reach: int | None = Field(None, ge=0, description=(
+        "remind only of authors with at least this many followers ..."))
+    min_severity: Severity | None = Field(None, description=(
+        "... or of mentions with a topic this severe or worse; neither set: every mention "
+        "that needs a response"))
+    max_age: Duration = Field("24h", description=(
+        "mentions older than this get no reminder (an old backlog is the queue's job)"))
 
 
 class QueueSettings(Strict):
@@ -215,12 +253,48 @@ class QueueSettings(Strict):
     web: bool = Field(False, description="serve the web queue inside `listener run` too")
     host: str = Field("127.0.0.1", description="address the web queue listens on")
     port: int = Field(8080, ge=1, le=65535, description="port the web queue listens on")
+    sla_reminders: SlaReminderSettings | None = Field(None, description=(
+        "one Slack reminder per mention that needs a response and has waited past "
+        "first_response without one; absent: no reminders"))
+
+
+class DigestSettings(Strict):
+    at: str = Field("09:00", description=(
+        "local time (HH:MM, quoted) of the daily digest; it covers the 24 hours before"))
+    timezone: str = Field("UTC", description="IANA time zone of `at`, e.g. Europe/Berlin")
+    channel: str | None = Field(None, description="where it goes; default: slack.channel")
+    examples: int = Field(3, ge=0, le=10, description="top questions / complaints shown")
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _hh_mm(cls, value: object) -> object:
+        if isinstance(value, int):
+            raise ValueError("YAML read an unquoted time as a number; write it in quotes, "
+                             "e.g. \"09:30\"")
+        if not isinstance(value, str) or not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", value):
+            raise ValueError(f"{json.dumps(value)} is not a time of day; write it as \"HH:MM\" "
+                             "in quotes, e.g. \"09:00\"")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{json.dumps(value)} is not a time zone; use an IANA name such as "
+                             "UTC or Europe/Berlin") from None
+        return value
 
 
 class ScheduleSettings(Strict):
     classify_every: Duration = Field("5s", description="how often to classify new mentions")
     detect_every: Duration = Field("10s", description="how often to run the detectors")
     notify_every: Duration = Field("5s", description="how often to deliver the outbox")
+    reminders_every: Duration = Field("1m", description=(
+        "how often to look for mentions past their first-response target, and whether the "
+        "daily digest is due"))
     watch_config_every: Duration = Field("5s", description=(
         "how often (real time) the daemon looks for a changed config file to reload"))
 
@@ -241,6 +315,8 @@ class Config(Strict):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
+    digest: DigestSettings | None = Field(None, description=(
+        "a daily digest in Slack; absent: none (`listener digest` still prints one)"))
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
 
     @model_validator(mode="after")

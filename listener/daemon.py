@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from alerts.notifiers import ConsoleNotifier, Notifier, SlackNotifier
+from alerts.pacing import Pacer
 from classifiers.base import TopicSpec
 from classifiers.errors import ModelError
 from listener import pipeline, store
@@ -77,7 +78,17 @@ def build_classifier(config: Config):
         raise ListenerError(f"classifier: {exc}") from None
 
 
-def build_notifier(config: Config) -> Notifier:
+def build_notifier(config: Config, *, pacer: Pacer | None = None) -> Notifier:
+    """A bot token's SlackNotifier, an incoming webhook's WebhookNotifier, or the console.
+    Posts to one channel are paced (about one a second, what Slack allows)."""
+    pacer = pacer or Pacer(1.0)
+    if config.slack.webhook_url is not None:
+        from slack_sdk.webhook import WebhookClient
+
+        from alerts.webhook import WebhookNotifier, quiet_logger
+        return WebhookNotifier(WebhookClient(config.slack.webhook_url.get_secret_value(),
+                                             timeout=15, retry_handlers=[],
+                                             logger=quiet_logger()), pacer)
     if config.slack.token is None:
         return ConsoleNotifier()
     from slack_sdk import WebClient
@@ -85,7 +96,7 @@ def build_notifier(config: Config) -> Notifier:
     kwargs = {"token": config.slack.token.get_secret_value(), "timeout": 15, "retry_handlers": []}
     if config.slack.base_url:
         kwargs["base_url"] = config.slack.base_url.rstrip("/") + "/"
-    return SlackNotifier(WebClient(**kwargs))
+    return SlackNotifier(WebClient(**kwargs), pacer)
 
 
 def build_sources(config: Config, config_dir: Path, clock: Callable[[], datetime],

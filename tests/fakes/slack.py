@@ -19,6 +19,24 @@ class Scripted:
     headers: dict = field(default_factory=dict)
 
 
+def over_limits(payload: dict) -> str | None:
+    """What Slack would refuse in a message: over 50 blocks, a section over 3,000 characters,
+    a header over 150, a context of over 10 elements."""
+    blocks = payload.get("blocks") or []
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    if len(blocks) > 50:
+        return f"no more than 50 items allowed [json-pointer:/blocks] ({len(blocks)})"
+    for i, b in enumerate(blocks):
+        limit = {"section": 3000, "header": 150}.get(b.get("type"))
+        text = (b.get("text") or {}).get("text", "")
+        if limit and len(text) > limit:
+            return f"must be less than {limit + 1} characters [json-pointer:/blocks/{i}/text/text]"
+        if b.get("type") == "context" and len(b.get("elements", [])) > 10:
+            return f"no more than 10 items allowed [json-pointer:/blocks/{i}/elements]"
+    return None
+
+
 class FakeSlack:
     def __init__(self, token: str = "xoxb-test-token") -> None:
         self.token = token
@@ -80,6 +98,9 @@ class FakeSlack:
                 return 200, {"ok": False, "error": "invalid_auth"}, {}
             if method in self.refuse:
                 return 200, {"ok": False, "error": self.refuse[method]}, {}
+            if method in ("chat.postMessage", "chat.update") and over_limits(payload):
+                return 200, {"ok": False, "error": "invalid_blocks",
+                             "errors": [over_limits(payload)]}, {}
             if method == "chat.update":
                 return self._update(payload)
             if method == "files.getUploadURLExternal":
@@ -146,6 +167,65 @@ class FakeSlack:
         return [m for m in self.messages if not m.get("thread_ts")]
 
     def __enter__(self) -> FakeSlack:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class FakeWebhook:
+    """A local fake of a Slack incoming webhook: POST JSON to /services/T…/B…/secret, answered
+    "ok" (text/html, as Slack does) or a scripted failure such as 404 no_service or 429 with
+    Retry-After. Records every post (stamped with `clock()` when a test injects one)."""
+
+    PATH = "/services/T0TEST/B0TEST/webhooksecret123"
+
+    def __init__(self) -> None:
+        self.posts: list[dict] = []
+        self.script: list[tuple[int, str, dict]] = []    # (status, body, headers)
+        self.clock = None
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, body, headers = fake.answer(self.path, data)
+                out = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(out)))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(out)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{self.PATH}"
+
+    def answer(self, path: str, data: bytes) -> tuple[int, str, dict]:
+        if self.script:
+            return self.script.pop(0)
+        if path != self.PATH:
+            return 404, "no_service", {}
+        try:
+            payload = json.loads(data)
+        except ValueError:
+            return 400, "invalid_payload", {}
+        if not payload.get("text") and not payload.get("blocks"):
+            return 400, "no_text", {}
+        self.posts.append({**payload, "at": self.clock() if self.clock else None})
+        return 200, "ok", {}
+
+    def __enter__(self) -> FakeWebhook:
         self.thread.start()
         return self
 
