@@ -29,7 +29,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
 
 # Columns added after a release: (table, column, SQL type). create_all adds tables, not columns.
-ADDED_COLUMNS = [("notifications", "slack_channel", "VARCHAR(32)")]
+ADDED_COLUMNS = [("notifications", "slack_channel", "VARCHAR(32)"),
+                 ("incidents", "resolved_by", "VARCHAR(128)")]
 
 
 def create_tables(engine: Engine) -> None:

@@ -277,7 +277,7 @@ def alert_view(config: Config, rule: Rule, incident: Incident, kind: str) -> Ale
         terms=[(t["term"], t["share"], t["baseline_share"]) for t in ev.get("terms", [])],
         authors=ev.get("authors_share", {}), top3_share=ev.get("top3_share"),
         without_top3=ev.get("without_top3"), duplicates_share=ev.get("duplicates_share", 0.0),
-        resolved_at=incident.resolved_at,
+        resolved_at=incident.resolved_at, resolved_by=incident.resolved_by,
         mention=config.slack.critical_mention
         if kind in ("first", "escalated", "grouped") and incident.resolved_at is None
         and is_critical(config, rule, incident.peak_level) else None,
@@ -344,7 +344,8 @@ def _detect_rule(session, config: Config, rule: Rule, policy: Policy, now: datet
         state = None if incident is None else IncidentState(
             incident.level, incident.peak_level, incident.last_signal_at, incident.last_notified_at,
             acknowledged(incident))
-        inhibitor = _inhibitor(session, config, rule, group) \
+        inhibitor = (resolved_by_hand(session, key, signal, policy, now)
+                     or _inhibitor(session, config, rule, group)) \
             if incident is None and signal is not None else None
         silence = silenced_by(silences, labels(rule, group), now)
         mute = Mute(f"silenced-{silence.id}", silence.describe()) if silence else None
@@ -383,26 +384,51 @@ def _detect_rule(session, config: Config, rule: Rule, policy: Policy, now: datet
             _rewrite_held(session, config, rule, incident)
         elif decision.notify:
             incident.last_notified_at = now + decision.hold
-            view = alert_view(config, rule, incident, decision.action)
-            message = build_message(view)
-            if decision.action == "first":
-                message = first_message(config, rule, incident)
-            if decision.action != "first":   # the first message, updated to the current state
-                message["update"] = build_message(alert_view(config, rule, incident, "first"))
-            n_sent = len(session.exec(select(Notification.id).where(
-                Notification.incident_id == incident.id)).all())
-            session.add(Notification(
-                incident_id=incident.id, kind=decision.action,
-                dedup_key=f"{incident.id}:{decision.action}:{incident.peak_level}:{n_sent}",
-                channel=channel_for(config, rule, incident.peak_level, incident),
-                message=message, next_attempt_at=now + decision.hold,
-                created_at=now))
+            enqueue(session, config, rule, incident, decision.action, now, decision.hold)
         session.add(incident)
         if decision.action not in ("skip", "silenced") or not _repeats_last(session, key,
                                                                              decision.code):
             _log(session, out, rule, key, decision.action, decision.reason, incident.id, now,
                  decision.code)
     return out
+
+
+def enqueue(session, config: Config, rule: Rule, incident: Incident, kind: str, now: datetime,
+            hold: timedelta = timedelta(0)) -> Notification:
+    """The incident's message of this kind into the outbox; a later kind also carries the first
+    message in its current state, which the notify step writes over the first (chat.update)."""
+    message = (first_message(config, rule, incident) if kind == "first"
+               else build_message(alert_view(config, rule, incident, kind)))
+    if kind != "first":
+        message["update"] = build_message(alert_view(config, rule, incident, "first"))
+    n_sent = len(session.exec(select(Notification.id).where(
+        Notification.incident_id == incident.id)).all())
+    notification = Notification(
+        incident_id=incident.id, kind=kind,
+        dedup_key=f"{incident.id}:{kind}:{incident.peak_level}:{n_sent}",
+        channel=channel_for(config, rule, incident.peak_level, incident),
+        message=message, next_attempt_at=now + hold, created_at=now)
+    session.add(notification)
+    return notification
+
+
+def resolved_by_hand(session, key: str, signal: Signal, policy: Policy,
+                     now: datetime) -> Mute | None:
+    """A group's incident a person resolved while its signal went on is not opened again at the
+    next detection run: the signal is attributed to it (its last_signal_at moves) until the level
+    rises above the peak it was resolved at, or the group was quiet for resolve_after."""
+    last = session.exec(select(Incident).where(Incident.key == key)
+                        .order_by(Incident.id.desc())).first()
+    if last is None or last.status != "resolved" or not last.resolved_by:
+        return None
+    if signal.level > last.peak_level or now - _utc(last.last_signal_at) >= policy.resolve_after:
+        return None
+    last.last_signal_at = now
+    session.add(last)
+    return Mute(f"resolved-by-hand-{last.id}",
+                f"incident #{last.id} was resolved by {last.resolved_by} at "
+                f"{_utc(last.resolved_at):%Y-%m-%d %H:%M} UTC; a new one opens above severity "
+                f"{last.peak_level} or after {format_duration(policy.resolve_after)} of quiet")
 
 
 def first_message(config: Config, rule: Rule, incident: Incident) -> dict:

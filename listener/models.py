@@ -147,6 +147,8 @@ class Incident(SQLModel, table=True):
     last_signal_at: datetime = _ts()
     last_notified_at: datetime | None = _ts(default=None)
     resolved_at: datetime | None = _ts(default=None)
+    resolved_by: str | None = Field(default=None, max_length=128,
+                                    description="who resolved it by hand; None: resolved by quiet")
     observed: float
     expected: float
     evidence: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

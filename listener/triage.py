@@ -9,7 +9,7 @@ most urgent first, then the earliest first-response deadline first.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -325,11 +325,16 @@ def relabel_topic(session: Session, *, mention_id: int, user: str, topic: str, a
     return fix
 
 
-def corrections(session: Session, *, mention_id: int | None = None) -> list[Correction]:
+def corrections(session: Session, *, mention_ids: Sequence[int] | None = None
+                ) -> dict[int, list[Correction]]:
+    """mention id -> its relabelling history, oldest first (of these mentions, or all)."""
     stmt = select(Correction).order_by(Correction.id)
-    if mention_id is not None:
-        stmt = stmt.where(Correction.mention_id == mention_id)
-    return list(session.scalars(stmt))
+    if mention_ids is not None:
+        stmt = stmt.where(Correction.mention_id.in_(list(mention_ids)))
+    history: dict[int, list[Correction]] = {}
+    for fix in session.scalars(stmt):
+        history.setdefault(fix.mention_id, []).append(fix)
+    return history
 
 
 def add_note(session: Session, *, mention_id: int, user: str, text: str,

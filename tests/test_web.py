@@ -187,9 +187,17 @@ def test_acknowledge_an_incident_records_who(web):
 def test_dashboard_counts_and_chart(web):
     app, _ = web
     page = login(app, "bob").get("/dashboard").text
-    assert 'id="overdue"' in page and "<svg" in page and page.count("<rect") == 48
+    total = page[page.index('<svg class="chart total"'):]
+    assert 'id="overdue"' in page and total[:total.index("</svg>")].count("<rect") == 48
     assert re.search(r'id="open-incidents">[1-9]', page)
     assert re.search(r'id="sla-within">\d+%', page) and re.search(r'id="sla-median">\d', page)
+    by_source = page[page.index('class="by-source"'):page.index('class="by-topic"')]
+    assert re.search(r'</svg> twitter <span class="hint">\d+</span>', by_source)
+    assert 'fill="#2563eb"' in by_source and "<title>" in by_source
+    by_topic = page[page.index('class="by-topic"'):page.index('class="sentiment-split"')]
+    assert "product_safety" in by_topic and "shipping" in by_topic
+    shares = [int(n) for n in re.findall(r'id="sentiment-\w+">.*? (\d+)%', page)]
+    assert len(shares) == 3 and 98 <= sum(shares) <= 102
 
 
 def test_sla_clock_left_and_overdue(web):
@@ -520,6 +528,12 @@ def test_relabel_from_the_queue_is_stored_as_a_correction(web):
         assert "product_safety" in s.get(Label, mid).topics
         assert s.get(MentionTopic, (mid, "product_safety")) is not None
         assert s.get(Triage, mid).priority > priority          # re-ranked: now critical
+    history = bob.get("/queue?status=all&topic=product_safety").text
+    history = history[history.index(f'id="m{mid}"'):]
+    history = history[history.index('<details class="history">'):history.index("</details>")]
+    assert "2 label correction(s)" in history
+    assert f"sentiment: {before} → {after} · bob · 2026-10-30 16:30 UTC" in history
+    assert "topic: added product_safety · bob" in history
     post(bob, f"/mentions/{mid}/relabel", topic="product_safety", change="remove")
     with Session(engine) as s:
         last = s.exec(select(Correction).order_by(Correction.id.desc())).first()
@@ -532,8 +546,9 @@ def test_relabel_from_the_queue_is_stored_as_a_correction(web):
         assert message in bob.get("/queue").text
 
 
-def test_the_incident_page_lists_the_linked_mentions(web):
+def test_the_incident_page_lists_the_linked_mentions_a_page_at_a_time(web):
     from listener import detection
+    from listener.models import MentionTopic
     app, engine = web
     config = app.state.config
     with Session(engine) as s:
@@ -543,12 +558,16 @@ def test_the_incident_page_lists_the_linked_mentions(web):
         expected = detection.window_mentions(
             s, rule, group, int((incident.opened_at - rule.window).timestamp()),
             int((incident.resolved_at or AT).timestamp()) + 1)
-    page = login(app, "bob").get(f"/incidents/{incident.id}").text
-    section = page[page.index('class="linked"'):page.index("<h2>Examples</h2>")]
-    shown = [int(i) for i in re.findall(r'<li id="lm(\d+)"', section)]
-    assert expected and shown == [m.id for m in expected][-100:][::-1]
-    assert f"{len(expected)} mention(s) of this rule" in section
+    c, shown, url = login(app, "bob"), [], f"/incidents/{incident.id}"
+    while url:
+        page = c.get(url).text
+        section = page[page.index('class="linked"'):page.index("<h2>Examples</h2>")]
+        shown += [int(i) for i in re.findall(r'<li id="lm(\d+)"', section)]
+        assert f"{len(expected)} mention(s) of this rule" in section
+        nxt = re.search(r'class="next" href="([^"#]+)', section)
+        url = nxt.group(1) if nxt else None
+    assert expected and shown == [m.id for m in expected][::-1]
     if incident.topic:
         with Session(engine) as s:
-            from listener.models import MentionTopic
             assert all(s.get(MentionTopic, (i, incident.topic)) for i in shown)
+    assert c.get(f"/incidents/{incident.id}?before=x").status_code == 400

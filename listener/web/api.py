@@ -13,7 +13,6 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from listener import triage, users
-from listener.models import Incident
 from listener.views import mention_record
 from listener.web.auth import CurrentUser
 
@@ -186,24 +185,3 @@ def api_move(request: Request, mention_id: int,
             raise HTTPException(_status(exc), str(exc)) from None
         session.refresh(row)
         return _triage_out(request, row, session.get(Mention, mention_id).created_at)
-
-
-@router.get("/incidents/{incident_id}")
-def api_incident(request: Request, incident_id: int, user: ApiUser) -> dict:
-    with Session(request.app.state.engine) as session:
-        incident = session.get(Incident, incident_id)
-        if incident is None:
-            raise HTTPException(404, f"no incident {incident_id}")
-        return incident.model_dump(mode="json")
-
-
-@router.post("/incidents/{incident_id}/ack")
-def api_ack(request: Request, incident_id: int, user: ApiUser) -> dict:
-    with Session(request.app.state.engine) as session:
-        try:
-            incident = triage.acknowledge(session, incident_id=incident_id, user=user.username,
-                                          now=request.app.state.clock())
-        except triage.QueueError as exc:
-            raise HTTPException(_status(exc), str(exc)) from None
-        session.commit()
-        return incident.model_dump(mode="json")

@@ -23,8 +23,11 @@ from listener.config import Config
 from listener.web import filters as jinja_filters
 from listener.web.admin import router as admin_router
 from listener.web.api import router as api_router
+from listener.web.api_incidents import router as api_incidents_router
 from listener.web.auth import LoginLimiter, LoginRequired, csrf_token
+from listener.web.incidents import router as incidents_router
 from listener.web.routes import router
+from listener.web.silences import router as silences_router
 from listener.web.slack_actions import router as slack_router
 
 HERE = Path(__file__).resolve().parent
@@ -85,7 +88,10 @@ def create_app(config: Config, engine: Engine, clock: Callable[[], datetime], *,
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
+    app.include_router(incidents_router)
+    app.include_router(silences_router)
     app.include_router(api_router)
+    app.include_router(api_incidents_router)
     app.include_router(admin_router)
     app.include_router(slack_router)
     return app

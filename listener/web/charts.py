@@ -1,25 +1,105 @@
-"""The dashboard's volume chart as plain numbers for an inline SVG the template draws."""
+"""Charts as plain numbers for the inline SVGs the templates draw (no script, nothing fetched):
+volume bars, the same stacked by a label (source, topic), an incident's timeline with its marks,
+and a split bar (sentiment)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 WIDTH, HEIGHT, PAD = 720, 160, 24
+PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#6b7280")
+SERIES_MAX = len(PALETTE) - 1          # the rest are summed as "other"
+SENTIMENT_COLOURS = {"negative": "#dc2626", "neutral": "#6b7280", "positive": "#16a34a"}
+
+
+def _at(index: int, step: int) -> datetime:
+    return datetime.fromtimestamp(index * step, UTC)
+
+
+def _frame(first: int, n: int, step: int, peak: int) -> dict:
+    """The geometry every bar chart shares: slot width, axis, ticks at about a quarter apart."""
+    slot = (WIDTH - PAD) / n
+    fmt = "%a %Hh" if step % 3600 == 0 else "%a %H:%M"
+    every = max(1, n // 4)
+    ticks = [{"x": round(PAD + i * slot, 1), "text": _at(first + i, step).strftime(fmt)}
+             for i in range(0, n, every)]
+    return {"width": WIDTH, "height": HEIGHT, "pad": PAD, "base": HEIGHT - PAD, "slot": slot,
+            "ticks": ticks, "peak": peak, "scale": (HEIGHT - PAD) / (peak or 1)}
+
+
+def bar_chart(buckets: dict[int, int], *, first: int, n: int, step: int,
+              unit: str = "mention(s)") -> dict:
+    """Bars for bucket indexes first..first+n-1 (bucket = epoch // step), scaled to the peak."""
+    counts = [buckets.get(first + i, 0) for i in range(n)]
+    chart = _frame(first, n, step, max(counts, default=0))
+    bars = []
+    for i, count in enumerate(counts):
+        h = round(count * chart["scale"], 1)
+        bars.append({"x": round(PAD + i * chart["slot"], 1), "y": round(chart["base"] - h, 1),
+                     "w": round(chart["slot"] * 0.8, 1), "h": h, "n": count,
+                     "label": f"{_at(first + i, step):%a %H:%M} · {count} {unit}"})
+    return {**chart, "bars": bars, "total": sum(counts), "step": step}
 
 
 def volume_bars(buckets: dict[int, int], *, first: int, hours: int) -> dict:
-    """Bars for hours first..first+hours-1 (hour indexes since the epoch), scaled to the peak."""
-    counts = [buckets.get(first + i, 0) for i in range(hours)]
-    peak = max(counts) or 1
-    slot = (WIDTH - PAD) / hours
-    bars = []
-    for i, n in enumerate(counts):
-        h = round((HEIGHT - PAD) * n / peak, 1)
-        start = datetime.fromtimestamp((first + i) * 3600, UTC)
-        bars.append({"x": round(PAD + i * slot, 1), "y": round(HEIGHT - PAD - h, 1),
-                     "w": round(slot * 0.8, 1), "h": h, "n": n,
-                     "label": f"{start:%a %H}:00 · {n} mention(s)"})
-    ticks = [{"x": b["x"], "text": datetime.fromtimestamp((first + i) * 3600, UTC)
-              .strftime("%a %Hh")} for i, b in enumerate(bars) if i % 12 == 0]
-    return {"width": WIDTH, "height": HEIGHT, "pad": PAD, "bars": bars, "peak": max(counts),
-            "total": sum(counts), "ticks": ticks, "base": HEIGHT - PAD}
+    """Hourly bars for hours first..first+hours-1 (hour indexes since the epoch)."""
+    return bar_chart(buckets, first=first, n=hours, step=3600)
+
+
+def timeline(data: dict) -> dict:
+    """An incident's volume bars (listener.incidents.timeline) with a vertical mark at each moment
+    of its life that falls in the chart."""
+    chart = bar_chart(data["counts"], first=data["first"], n=data["n"], step=data["step"])
+    start = data["first"] * data["step"]
+    marks = []
+    for name, at in data["marks"]:
+        offset = (at.timestamp() - start) / data["step"]
+        if 0 <= offset <= data["n"]:
+            marks.append({"name": name, "x": round(PAD + offset * chart["slot"], 1),
+                          "label": f"{name} {at:%a %H:%M} UTC"})
+    return {**chart, "marks": marks}
+
+
+def stacked_bars(series: dict[str, dict[int, int]], *, first: int, n: int, step: int) -> dict:
+    """Bars stacked by series (the largest first, beyond SERIES_MAX summed as "other"), with a
+    legend; every segment carries its own tooltip."""
+    totals = {name: sum(b.get(first + i, 0) for i in range(n)) for name, b in series.items()}
+    names = [k for k in sorted(totals, key=lambda k: (-totals[k], k)) if totals[k]]
+    kept, rest = names[:SERIES_MAX], names[SERIES_MAX:]
+    rows = {name: series[name] for name in kept}
+    if rest:
+        rows["other"] = {}
+        for name in rest:
+            for b, count in series[name].items():
+                rows["other"][b] = rows["other"].get(b, 0) + count
+    colour = {name: PALETTE[i] for i, name in enumerate(rows)}
+    heights = [sum(r.get(first + i, 0) for r in rows.values()) for i in range(n)]
+    chart = _frame(first, n, step, max(heights, default=0))
+    segments = []
+    for i in range(n):
+        top = chart["base"]
+        for name, buckets in rows.items():
+            count = buckets.get(first + i, 0)
+            if not count:
+                continue
+            h = round(count * chart["scale"], 1)
+            top = round(top - h, 1)
+            segments.append({"x": round(PAD + i * chart["slot"], 1), "y": top, "h": h,
+                             "w": round(chart["slot"] * 0.8, 1), "fill": colour[name],
+                             "label": f"{_at(first + i, step):%a %H:%M} · {name}: {count}"})
+    legend = [{"name": name, "fill": colour[name],
+               "total": sum(rows[name].get(first + i, 0) for i in range(n))} for name in rows]
+    return {**chart, "segments": segments, "legend": legend, "total": sum(heights)}
+
+
+def split_bar(counts: dict[str, int], colours: dict[str, str] = SENTIMENT_COLOURS) -> dict:
+    """One horizontal bar split by share (e.g. sentiment), in the colours' order."""
+    total = sum(counts.values())
+    parts, x = [], 0.0
+    for name in colours:
+        count = counts.get(name, 0)
+        w = WIDTH * count / total if total else 0
+        parts.append({"name": name, "n": count, "share": count / total if total else 0.0,
+                      "x": round(x, 1), "w": round(w, 1), "fill": colours[name]})
+        x += w
+    return {"width": WIDTH, "height": 28, "parts": parts, "total": total}

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
-from listener import detection, store, triage, users
-from listener.models import Incident
+from listener import dashboard as dashboard_data
+from listener import store, triage, users
 from listener.sources import SOURCES
 from listener.web.auth import (
     CurrentUser,
@@ -22,7 +22,7 @@ from listener.web.auth import (
     safe_next,
     start_session,
 )
-from listener.web.charts import volume_bars
+from listener.web.charts import split_bar, stacked_bars, volume_bars
 
 router = APIRouter(include_in_schema=False)      # pages; the JSON API is in api.py
 Agent = Annotated[CurrentUser, Depends(current_user)]
@@ -31,7 +31,7 @@ PAGE_SIZE = 50
 FILTER_KEYS = ("status", "brand", "product", "source", "sentiment", "topic", "assignee", "since",
                "until", "q")
 TIME_KEYS = ("since", "until")
-LINKED_MAX = 100
+DASHBOARD_HOURS = 48
 
 
 @contextmanager
@@ -129,6 +129,7 @@ def queue(request: Request, user: Agent, after: str | None = None):
         items = [{"t": r.triage, "m": r.mention, "l": r.label,
                   "sla": triage.sla(r.triage, r.mention.created_at, target, now)} for r in rows]
         people = [u.username for u in users.users(session)]
+        history = triage.corrections(session, mention_ids=[r.mention.id for r in rows])
     active = {k: v for k, v in params.items() if v and not (k == "status" and v == "open")}
     here = "/queue" + (f"?{urlencode({**active, 'after': after} if after else active)}"
                        if active or after else "")
@@ -138,7 +139,7 @@ def queue(request: Request, user: Agent, after: str | None = None):
         "now": now, "target": target, "statuses": triage.STATUS_FILTERS,
         "sentiments": triage.SENTIMENTS, "brands": [b.name for b in app.config.brands],
         "products": sorted({p.name for b in app.config.brands for p in b.products}),
-        "users": people, "status_name": triage.status_name,
+        "users": people, "status_name": triage.status_name, "history": history,
         "sources": sorted(set(SOURCES) - {"replay"}),   # a replay's mentions keep their platform
         "topics": [t.name for t in app.config.topics]})
 
@@ -217,63 +218,12 @@ def _relabel(request: Request, session, mention_id: int, user: CurrentUser, form
                                 if fix else f"mention {mention_id}: already labelled so")
 
 
-def linked_mentions(request: Request, session, incident: Incident) -> list | None:
-    """The mentions the incident's rule counts in its group over its window (opened minus the
-    rule's window, to resolved or now); None when the rule is no longer in the config."""
-    rule = next((r for r in request.app.state.config.alerts.rules if r.name == incident.rule),
-                None)
-    if rule is None:
-        return None
-    group = {k: v for k in ("brand", "product", "topic") if (v := getattr(incident, k))}
-    since = int((incident.opened_at - rule.window).timestamp())
-    until = int((incident.resolved_at or request.app.state.clock()).timestamp()) + 1
-    return detection.window_mentions(session, rule, group, since, until)
-
-
-@router.get("/incidents")
-def incident_list(request: Request, user: Agent):
-    with _session(request) as session:
-        rows = triage.incidents(session)
-    return _render(request, "incidents.html", {"user": user, "incidents": rows})
-
-
-@router.get("/incidents/{incident_id}")
-def incident_page(request: Request, incident_id: int, user: Agent):
-    config = request.app.state.config
-    with _session(request) as session:
-        incident = session.get(Incident, incident_id)
-        if incident is None:
-            raise HTTPException(404, f"no incident {incident_id}")
-        linked = linked_mentions(request, session, incident)
-        session.expunge_all()
-    playbook = None
-    if incident.topic:
-        topic = next((t for t in config.topics if t.name == incident.topic), None)
-        if topic is not None and topic.playbook:
-            playbook = config.playbooks.get(topic.playbook)
-    return _render(request, "incident.html", {
-        "user": user, "incident": incident, "ev": incident.evidence, "playbook": playbook,
-        "linked": linked[-LINKED_MAX:][::-1] if linked is not None else None,
-        "linked_total": len(linked) if linked is not None else 0})
-
-
-@router.post("/incidents/{incident_id}/ack")
-async def incident_ack(request: Request, incident_id: int, user: Agent):
-    form = await checked_form(request)
-    with _session(request) as session:
-        try:
-            triage.acknowledge(session, incident_id=incident_id, user=user.username,
-                               now=request.app.state.clock())
-        except triage.QueueError as exc:
-            raise HTTPException(404, str(exc)) from None
-        session.commit()
-    return _back(request, form, f"/incidents/{incident_id}")
-
-
 @router.get("/dashboard")
 def dashboard(request: Request, user: Agent):
     now, target = request.app.state.clock(), _target(request)
     until = (int(now.timestamp()) // 3600 + 1) * 3600
+    since, first = until - DASHBOARD_HOURS * 3600, (until - DASHBOARD_HOURS * 3600) // 3600
+    span = dict(first=first, n=DASHBOARD_HOURS, step=3600)
     with _session(request) as session:
         triage.sync_triage(session, severities=_severities(request))
         session.commit()
@@ -281,12 +231,17 @@ def dashboard(request: Request, user: Agent):
         overdue = triage.overdue_count(session, target=target, now=now)
         attained = triage.sla_attainment(session, target=target, since=now - timedelta(days=7))
         incidents = triage.open_incidents(session)
-        buckets = store.count_buckets(session, step=3600, since=until - 48 * 3600, until=until)
+        buckets = store.count_buckets(session, step=3600, since=since, until=until)
+        by_source = dashboard_data.volume_by_source(session, step=3600, since=since, until=until)
+        by_topic = dashboard_data.volume_by_topic(session, step=3600, since=since, until=until)
+        sentiment = dashboard_data.sentiment_split(session, since=since, until=until)
         total = sum(counts.values())
-    chart = volume_bars(buckets, first=(until - 48 * 3600) // 3600, hours=48)
     return _render(request, "dashboard.html", {
         "user": user, "counts": counts, "overdue": overdue, "incidents": incidents,
-        "chart": chart, "total": total, "target": target, "sla": attained})
+        "chart": volume_bars(buckets, first=first, hours=DASHBOARD_HOURS), "total": total,
+        "target": target, "sla": attained, "hours": DASHBOARD_HOURS,
+        "by_source": stacked_bars(by_source, **span), "by_topic": stacked_bars(by_topic, **span),
+        "sentiment": split_bar(sentiment)})
 
 
 @router.get("/admin/users")

@@ -1,0 +1,202 @@
+"""What people do to an incident from the queue (resolve it by hand, silence its kind) and what the
+incident page reads about it (its linked mentions a keyset page at a time, its timeline).
+
+A manual resolution goes the way the detect step's own does: the incident is resolved, the
+decision logged, and, when a message went out and send_resolved is on, the resolution posted in
+the first message's thread (unless a silence mutes it); detection.resolved_by_hand then keeps
+the still-firing signal from opening it again at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from alerts.silences import MatcherError, parse_matcher, silenced_by
+from listener import detection, store
+from listener.config import Config, Rule
+from listener.configtypes import parse_duration
+from listener.models import Decision, Incident, Label, Mention, MentionTopic, Silence
+from listener.triage import Conflict, NotFound, QueueError
+
+COMMENT_MAX = 1000
+SILENCE_MAX = timedelta(days=90)
+SILENCE_DURATIONS = ("1h", "2h", "4h", "8h", "1d", "3d", "7d")     # the forms' choices
+LINKED_PAGE = 50
+
+
+def get(session: Session, incident_id: int) -> Incident:
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"no incident {incident_id}")
+    return incident
+
+
+def rule_of(config: Config, incident: Incident) -> Rule | None:
+    """The incident's rule as the running config has it (None once it is gone from there)."""
+    return next((r for r in config.alerts.rules if r.name == incident.rule), None)
+
+
+def group_of(incident: Incident) -> dict:
+    return {k: v for k in ("brand", "product", "topic") if (v := getattr(incident, k))}
+
+
+def resolve(session: Session, *, config: Config, incident_id: int, user: str,
+            now: datetime) -> Incident:
+    """Resolve an open incident by hand: who and when are kept; Slack hears it as it would hear
+    the detect step's resolution."""
+    incident = get(session, incident_id)
+    if incident.status != "open":
+        raise Conflict(f"incident {incident_id} is already {incident.status}")
+    incident.status, incident.resolved_at, incident.resolved_by = "resolved", now, user
+    session.add(incident)
+    rule = rule_of(config, incident)
+    reason, code = f"resolved by {user} in the queue", "resolved-by-hand"
+    if rule is None:
+        reason += f"; rule {incident.rule} is gone from the config, nothing sent"
+    elif incident.last_notified_at is None:
+        reason += "; never notified, nothing to send"
+    elif not config.alerts.send_resolved:
+        reason += "; send_resolved is off"
+    elif mute := silenced_by(detection.silence_records(session, now),
+                             detection.labels(rule, group_of(incident)), now):
+        reason += f"; not sent: {mute.describe()}"
+    else:
+        detection.enqueue(session, config, rule, incident, "resolved", now)
+    session.add(Decision(at=now, rule=incident.rule, key=incident.key, incident_id=incident.id,
+                         action="resolved", code=code, reason=reason))
+    return incident
+
+
+def incident_matchers(config: Config, incident: Incident) -> list[str]:
+    """The matchers a silence of this incident's kind starts from: its rule and labels."""
+    rule = rule_of(config, incident)
+    labels = (detection.labels(rule, group_of(incident)) if rule is not None
+              else {"rule": incident.rule, **group_of(incident)})
+    return [f"{k}={v}" for k, v in labels.items() if v]
+
+
+def add_silence(session: Session, *, matchers: list[str], duration: str, comment: str,
+                user: str, now: datetime) -> Silence:
+    """A silence from now for `duration` (e.g. 2h, 3d); QueueError says what is wrong."""
+    lines = [m.strip() for m in matchers if m.strip()]
+    if not lines:
+        raise QueueError("a silence needs at least one matcher, e.g. topic=product_safety")
+    try:
+        parsed = [parse_matcher(m) for m in lines]
+    except MatcherError as exc:
+        raise QueueError(str(exc)) from None
+    try:
+        length = parse_duration(duration.strip())
+    except ValueError as exc:
+        raise QueueError(f"duration: {exc}") from None
+    if not timedelta(0) < length <= SILENCE_MAX:
+        raise QueueError(f"a silence lasts more than 0 and at most {SILENCE_MAX.days} days")
+    comment = comment.strip()
+    if not comment:
+        raise QueueError("a silence needs a comment: say why (it shows in every decision)")
+    if len(comment) > COMMENT_MAX:
+        raise QueueError(f"a silence's comment is at most {COMMENT_MAX} characters")
+    return store.add_silence(session, matchers=[m.as_dict() for m in parsed], starts_at=now,
+                             ends_at=now + length, created_by=user, comment=comment, now=now)
+
+
+def expire_silence(session: Session, *, silence_id: int, now: datetime) -> Silence:
+    silence = store.expire_silence(session, silence_id=silence_id, now=now)
+    if silence is None:
+        raise NotFound(f"no silence {silence_id}")
+    return silence
+
+
+def silence_state(silence: Silence, now: datetime) -> str:
+    if now < silence.starts_at:
+        return "pending"
+    return "active" if now < silence.ends_at else "expired"
+
+
+def window(config: Config, incident: Incident, now: datetime) -> tuple[int, int] | None:
+    """[since, until) in epoch seconds that the incident's mentions come from: its rule's window
+    before it opened, to its resolution or now. None when the rule is gone."""
+    rule = rule_of(config, incident)
+    if rule is None:
+        return None
+    since = int((incident.opened_at - rule.window).timestamp())
+    return since, int((incident.resolved_at or now).timestamp()) + 1
+
+
+@dataclass
+class LinkedPage:
+    mentions: list[Mention]
+    total: int
+    next: str | None            # the cursor of the page after, "epoch.id"
+
+
+def parse_cursor(value: str) -> tuple[int, int]:
+    try:
+        epoch, mention_id = (int(x) for x in value.split("."))
+    except ValueError:
+        raise QueueError(f"cursor {value!r} is not of the form epoch.id") from None
+    return epoch, mention_id
+
+
+def linked_page(session: Session, *, config: Config, incident: Incident, now: datetime,
+                before: str | None = None, limit: int = LINKED_PAGE) -> LinkedPage | None:
+    """The mentions the incident's rule counts in its group and window, newest first, one keyset
+    page (created_epoch, id) at a time; None when the rule is gone from the config."""
+    rule, span = rule_of(config, incident), window(config, incident, now)
+    if rule is None or span is None:
+        return None
+    stmt = select(Mention).where(Mention.created_epoch >= span[0], Mention.created_epoch < span[1])
+    if incident.brand:
+        stmt = stmt.where(Mention.brand == incident.brand)
+    if incident.product:
+        stmt = stmt.where(Mention.product == incident.product)
+    topics = [incident.topic] if incident.topic else rule.match.topics
+    if topics:
+        stmt = stmt.where(exists().where(MentionTopic.mention_id == Mention.id,
+                                         MentionTopic.topic.in_(topics)))
+    if rule.match.sentiment:
+        stmt = stmt.where(exists().where(Label.mention_id == Mention.id,
+                                         Label.sentiment == rule.match.sentiment))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    if before:
+        epoch, mention_id = parse_cursor(before)
+        stmt = stmt.where(or_(Mention.created_epoch < epoch,
+                              and_(Mention.created_epoch == epoch, Mention.id < mention_id)))
+    rows = list(session.scalars(stmt.order_by(Mention.created_epoch.desc(), Mention.id.desc())
+                                .limit(limit + 1)))
+    more, rows = len(rows) > limit, rows[:limit]
+    return LinkedPage(rows, total, f"{rows[-1].created_epoch}.{rows[-1].id}" if more else None)
+
+
+STEPS = (300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 86400)
+TIMELINE_BARS = 72
+
+
+def timeline(session: Session, *, config: Config, incident: Incident, now: datetime) -> dict:
+    """The incident's group volume around it: buckets of a step that fits the span in at most
+    TIMELINE_BARS bars, from two rule windows (at least 6h) before it opened to an hour after it
+    resolved (or now), and the moments it opened, escalated, was acknowledged and resolved."""
+    rule = rule_of(config, incident)
+    lead = max(rule.window * 2 if rule else timedelta(0), timedelta(hours=6))
+    end = min(incident.resolved_at + timedelta(hours=1), now) if incident.resolved_at else now
+    since, until = int((incident.opened_at - lead).timestamp()), int(end.timestamp())
+    step = next((s for s in STEPS if (until - since) / s <= TIMELINE_BARS), STEPS[-1])
+    since -= since % step
+    topics = ([incident.topic] if incident.topic else (rule.match.topics if rule else [])) or [None]
+    counts: dict[int, int] = {}
+    for topic in topics:
+        for b, n in store.count_buckets(session, step=step, since=since, until=until,
+                                        brand=incident.brand, product=incident.product,
+                                        topic=topic, sentiment=rule.match.sentiment if rule
+                                        else None).items():
+            counts[b] = counts.get(b, 0) + n
+    marks = [(name, at) for name, at in (("opened", incident.opened_at),
+                                         ("escalated", incident.escalated_at),
+                                         ("acknowledged", incident.acknowledged_at),
+                                         ("resolved", incident.resolved_at)) if at is not None]
+    return {"counts": counts, "first": since // step, "n": -(-(until - since) // step),
+            "step": step, "marks": marks}

@@ -1,0 +1,75 @@
+"""The incident pages: the list, one incident (evidence, timeline, linked mentions a page at a
+time, playbook) and its moves: acknowledge, resolve by hand; admins silence its kind from here."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+
+from listener import incidents, triage
+from listener.web.auth import checked_form
+from listener.web.charts import timeline
+from listener.web.routes import Agent, _back, _render, _session
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/incidents")
+def incident_list(request: Request, user: Agent):
+    with _session(request) as session:
+        rows = triage.incidents(session)
+    return _render(request, "incidents.html", {"user": user, "incidents": rows})
+
+
+@router.get("/incidents/{incident_id}")
+def incident_page(request: Request, incident_id: int, user: Agent, before: str | None = None):
+    config, now = request.app.state.config, request.app.state.clock()
+    with _session(request) as session:
+        try:
+            incident = incidents.get(session, incident_id)
+            linked = incidents.linked_page(session, config=config, incident=incident, now=now,
+                                           before=before)
+        except triage.NotFound as exc:
+            raise HTTPException(404, str(exc)) from None
+        except triage.QueueError as exc:
+            raise HTTPException(400, str(exc)) from None
+        chart = timeline(incidents.timeline(session, config=config, incident=incident, now=now))
+        session.expunge_all()
+    playbook = None
+    if incident.topic:
+        topic = next((t for t in config.topics if t.name == incident.topic), None)
+        if topic is not None and topic.playbook:
+            playbook = config.playbooks.get(topic.playbook)
+    return _render(request, "incident.html", {
+        "user": user, "incident": incident, "ev": incident.evidence, "playbook": playbook,
+        "linked": linked, "before": before, "chart": chart,
+        "matchers": "\n".join(incidents.incident_matchers(config, incident)),
+        "durations": incidents.SILENCE_DURATIONS})
+
+
+@router.post("/incidents/{incident_id}/ack")
+async def incident_ack(request: Request, incident_id: int, user: Agent):
+    form = await checked_form(request)
+    with _session(request) as session:
+        try:
+            triage.acknowledge(session, incident_id=incident_id, user=user.username,
+                               now=request.app.state.clock())
+        except triage.QueueError as exc:
+            raise HTTPException(404, str(exc)) from None
+        session.commit()
+    return _back(request, form, f"/incidents/{incident_id}")
+
+
+@router.post("/incidents/{incident_id}/resolve")
+async def incident_resolve(request: Request, incident_id: int, user: Agent):
+    form = await checked_form(request)
+    with _session(request) as session:
+        try:
+            incidents.resolve(session, config=request.app.state.config, incident_id=incident_id,
+                              user=user.username, now=request.app.state.clock())
+            session.commit()
+            request.session["flash"] = f"incident {incident_id} resolved"
+        except triage.NotFound as exc:
+            raise HTTPException(404, str(exc)) from None
+        except triage.QueueError as exc:
+            request.session["flash"] = str(exc)
+    return _back(request, form, f"/incidents/{incident_id}")

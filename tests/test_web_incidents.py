@@ -1,0 +1,231 @@
+"""The incident page's moves and views in process: resolve by hand (Slack told, not reopened at
+the next detection run), silences (admins; from the incident page, listed, expired), the
+timeline chart, the linked mentions by cursor, and the same through the JSON API."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from listener import users
+from listener.config import load_config_file
+from listener.db import create_tables, make_engine
+from listener.detection import detect, window_mentions
+from listener.models import Decision, Incident, Notification, Silence
+from listener.web import create_app
+from tests.conftest import CONFIG
+from tests.test_web import client, login, token
+from tests.webdata import AT, HOSTILE, seed
+
+
+@pytest.fixture()
+def web(tmp_path):
+    """A fresh store each test: these tests resolve the demo's one incident."""
+    config = load_config_file(CONFIG, env={})
+    engine = make_engine(f"sqlite:///{tmp_path / 'web.db'}")
+    create_tables(engine)
+    seed(engine, config)
+    with Session(engine) as s:
+        incident_id = s.exec(select(Incident.id)).one()
+    yield create_app(config, engine, lambda: AT, secret_key="test"), engine, incident_id
+    engine.dispose()
+
+
+def bearer(engine, name: str) -> dict:
+    with Session(engine) as s:
+        secret = users.new_token(s, username=name, now=AT)
+        s.commit()
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def form(c, url: str, back: str, **data):
+    return c.post(url, data={"csrf_token": token(c, back), "back": back, **data})
+
+
+def test_resolve_by_hand_records_who_tells_slack_and_is_not_reopened_at_once(web):
+    app, engine, iid = web
+    bob = login(app, "bob")
+    page = f"/incidents/{iid}"
+    assert bob.post(f"{page}/resolve", data={}).status_code == 403          # no CSRF token
+    assert form(bob, f"{page}/resolve", page).headers["location"] == page
+    with Session(engine) as s:
+        incident = s.get(Incident, iid)
+        assert (incident.status, incident.resolved_by, incident.resolved_at) == (
+            "resolved", "bob", AT)
+        sent = s.exec(select(Notification).where(Notification.incident_id == iid)
+                      .order_by(Notification.id)).all()
+        assert [n.kind for n in sent] == ["first", "resolved"]
+        reply = sent[-1].message
+        assert "Resolved by bob" in reply["blocks"][1]["text"]["text"]
+        assert reply["text"].startswith("Resolved: ") and reply["update"]["text"].startswith(
+            "Resolved: ")
+        assert sent[-1].channel == sent[0].channel
+        logged = s.exec(select(Decision).where(Decision.incident_id == iid)
+                        .order_by(Decision.id.desc())).first()
+        assert (logged.action, logged.code) == ("resolved", "resolved-by-hand")
+    text = bob.get(page).text
+    assert "resolved 2026-10-30 16:30 UTC by <strong>bob</strong>" in text
+    assert 'class="resolve"' not in text
+    form(bob, f"{page}/resolve", page)
+    assert f"incident {iid} is already resolved" in bob.get(page).text
+
+    later = AT + timedelta(minutes=5)                  # the reports go on: still one incident
+    taken = detect(engine, config=app.state.config, now=later)
+    held = [t for t in taken if t.action == "inhibited"]
+    assert held and f"incident #{iid} was resolved by bob" in held[0].reason
+    with Session(engine) as s:
+        assert len(s.exec(select(Incident)).all()) == 1
+        assert s.get(Incident, iid).last_signal_at == later
+    assert form(bob, "/incidents/999/resolve", "/queue").status_code == 404
+
+
+def test_resolved_by_hand_holds_until_it_rises_or_was_quiet():
+    from datetime import UTC, datetime
+
+    from alerts.detectors import Signal
+    from alerts.lifecycle import Policy
+    from listener.detection import resolved_by_hand
+
+    engine = make_engine("sqlite://")
+    create_tables(engine)
+    t0 = datetime(2026, 10, 30, 12, tzinfo=UTC)
+    with Session(engine) as s:
+        s.add(Incident(key="k", rule="r", title="t", status="resolved", level=5, peak_level=5,
+                       opened_at=t0, last_signal_at=t0, resolved_at=t0, resolved_by="ana",
+                       observed=5, expected=1))
+        s.commit()
+        policy = Policy(resolve_after=timedelta(hours=2))
+
+        def signal(level):
+            return Signal("rare", observed=5, expected=1, level=level, window=timedelta(hours=1),
+                          started_at=t0)
+        assert resolved_by_hand(s, "k", signal(5), policy, t0 + timedelta(hours=1)).code == \
+            "resolved-by-hand-1"
+        assert resolved_by_hand(s, "k", signal(6), policy, t0 + timedelta(hours=1)) is None
+        assert resolved_by_hand(s, "other", signal(5), policy, t0) is None
+        # the signal went on at +1h, so +2h59m is not quiet long enough; +3h01m is
+        assert resolved_by_hand(s, "k", signal(5), policy, t0 + timedelta(hours=2, minutes=59))
+        assert resolved_by_hand(s, "k", signal(5), policy,
+                                t0 + timedelta(hours=4, minutes=59, seconds=1)) is None
+
+
+def test_admins_silence_from_the_incident_page_list_and_expire(web):
+    app, engine, iid = web
+    bob, alice = login(app, "bob"), login(app, "alice")
+    page = f"/incidents/{iid}"
+    assert "Silence incidents like this" not in bob.get(page).text
+    assert form(bob, "/admin/silences", page, matchers="topic=x", duration="2h",
+                comment="no").status_code == 403
+    assert bob.get("/admin/silences").status_code == 403
+    text = alice.get(page).text
+    prefilled = re.search(r'<textarea name="matchers"[^>]*>([^<]*)</textarea>', text).group(1)
+    assert prefilled.splitlines() == ["rule=safety-reports", "brand=Lumi Toys",
+                                      "topic=product_safety"]
+    res = form(alice, "/admin/silences", page, matchers=prefilled, duration="4h",
+               comment=HOSTILE)
+    assert res.status_code == 303 and res.headers["location"] == page
+    with Session(engine) as s:
+        silence = s.exec(select(Silence)).one()
+        assert silence.matchers[2] == {"name": "topic", "op": "=", "value": "product_safety"}
+        assert (silence.starts_at, silence.ends_at, silence.created_by) == (
+            AT, AT + timedelta(hours=4), "alice")
+    listing = alice.get("/admin/silences").text
+    row = listing[listing.index(f'id="silence-{silence.id}"'):]
+    assert 'class="state">active<' in row and HOSTILE not in listing
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in row
+    assert alice.post(f"/admin/silences/{silence.id}/expire", data={}).status_code == 403
+    form(alice, f"/admin/silences/{silence.id}/expire", "/admin/silences")
+    with Session(engine) as s:
+        assert s.get(Silence, silence.id).ends_at == AT
+    assert 'class="state">expired<' in alice.get("/admin/silences").text
+    assert form(alice, "/admin/silences/99/expire", "/admin/silences").status_code == 404
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"matchers": "", "duration": "2h", "comment": "c"}, "at least one matcher"),
+    ({"matchers": "colour=red", "duration": "2h", "comment": "c"}, "unknown label &#39;colour"),
+    ({"matchers": "topic=~(", "duration": "2h", "comment": "c"}, "is not a regular expression"),
+    ({"matchers": "topic=a", "duration": "soon", "comment": "c"}, "duration:"),
+    ({"matchers": "topic=a", "duration": "365d", "comment": "c"}, "at most 90 days"),
+    ({"matchers": "topic=a", "duration": "2h", "comment": " "}, "needs a comment"),
+])
+def test_a_bad_silence_is_a_clear_400(web, data, message):
+    app, engine, _ = web
+    res = form(login(app, "alice"), "/admin/silences", "/admin/silences", **data)
+    assert res.status_code == 400 and message in res.text
+    with Session(engine) as s:
+        assert s.exec(select(Silence)).all() == []
+
+
+def test_a_silenced_manual_resolution_sends_nothing(web):
+    app, engine, iid = web
+    alice = login(app, "alice")
+    form(alice, "/admin/silences", "/admin/silences", matchers="topic=product_safety",
+         duration="1h", comment="known")
+    form(alice, f"/incidents/{iid}/resolve", f"/incidents/{iid}")
+    with Session(engine) as s:
+        kinds = s.exec(select(Notification.kind).where(Notification.incident_id == iid)).all()
+        reason = s.exec(select(Decision.reason).where(Decision.code == "resolved-by-hand")).one()
+    assert kinds == ["first"] and "not sent: silence #1" in reason
+
+
+def test_the_timeline_marks_open_and_resolve(web):
+    app, _, iid = web
+    bob = login(app, "bob")
+    text = bob.get(f"/incidents/{iid}").text
+    svg = text[text.index('<svg class="chart timeline"'):]
+    svg = svg[:svg.index("</svg>")]
+    assert svg.count("<rect") == 72 and 'class="mark opened"' in svg
+    assert "resolved" not in svg
+    form(bob, f"/incidents/{iid}/resolve", f"/incidents/{iid}")
+    svg = bob.get(f"/incidents/{iid}").text
+    assert 'class="mark resolved"' in svg and "resolved Fri 16:30 UTC" in svg
+
+
+def test_the_api_resolves_silences_and_pages_linked_mentions(web):
+    app, engine, iid = web
+    c, agent, admin = client(app), bearer(engine, "bob"), bearer(engine, "alice")
+    assert c.post(f"/api/incidents/{iid}/resolve").status_code == 401
+    done = c.post(f"/api/incidents/{iid}/resolve", headers=agent).json()
+    assert (done["status"], done["resolved_by"]) == ("resolved", "bob")
+    res = c.post(f"/api/incidents/{iid}/resolve", headers=agent)
+    assert res.status_code == 409 and "already resolved" in res.json()["detail"]
+    assert c.post("/api/incidents/99/resolve", headers=agent).status_code == 404
+
+    body = {"incident_id": iid, "duration": "1d", "comment": "recall under way"}
+    assert c.post("/api/silences", headers=agent, json=body).status_code == 403
+    made = c.post("/api/silences", headers=admin, json=body)
+    assert made.status_code == 201 and made.json()["matchers"] == [
+        "rule=safety-reports", "brand=Lumi Toys", "topic=product_safety"]
+    sid = made.json()["id"]
+    bad = c.post("/api/silences", headers=admin, json={"matchers": ["x"], "comment": "c"})
+    assert bad.status_code == 400 and "is not a matcher" in bad.json()["detail"]
+    assert [s["id"] for s in c.get("/api/silences", headers=admin).json()] == [sid]
+    gone = c.post(f"/api/silences/{sid}/expire", headers=admin).json()
+    assert gone["state"] == "expired" and c.get("/api/silences", headers=admin).json() == []
+    assert len(c.get("/api/silences?expired=true", headers=admin).json()) == 1
+
+    config = app.state.config
+    with Session(engine) as s:
+        incident = s.get(Incident, iid)
+        rule = next(r for r in config.alerts.rules if r.name == incident.rule)
+        expected = [m.id for m in window_mentions(
+            s, rule, {"brand": incident.brand, "topic": incident.topic},
+            int((incident.opened_at - rule.window).timestamp()),
+            int(incident.resolved_at.timestamp()) + 1)][::-1]
+    seen, url = [], f"/api/incidents/{iid}/mentions?limit=5"
+    while url:
+        page = c.get(url, headers=agent).json()
+        assert page["total"] == len(expected)
+        seen += [m["id"] for m in page["mentions"]]
+        url = f"/api/incidents/{iid}/mentions?limit=5&before={page['next']}" \
+            if page["next"] else None
+    assert seen == expected and len(expected) > 5
+    assert c.get(f"/api/incidents/{iid}/mentions?before=nope", headers=agent).status_code == 400
+    paths = c.get("/api/openapi.json").json()["paths"]
+    assert {"/api/incidents/{incident_id}/resolve", "/api/silences",
+            "/api/silences/{silence_id}/expire", "/api/incidents/{incident_id}/mentions"} <= set(
+        paths)
