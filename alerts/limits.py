@@ -71,9 +71,10 @@ def fit(message: dict) -> dict:
     blocks = [_fit_block(b) for b in out.get("blocks") or []]
     if len(blocks) > MAX_BLOCKS:
         left_out = len(blocks) - (MAX_BLOCKS - 1)
-        blocks = blocks[:MAX_BLOCKS - 1] + [{"type": "context", "elements": [{
+        note = {"type": "context", "elements": [{
             "type": "mrkdwn", "text": f"{CUT} {left_out} more block(s) left out: Slack shows "
-                                      f"at most {MAX_BLOCKS}"}]}]
+                                      f"at most {MAX_BLOCKS}"}]}
+        blocks = [*blocks[:MAX_BLOCKS - 1], note]
     if "blocks" in out:
         out["blocks"] = blocks
     return out

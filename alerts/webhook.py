@@ -62,7 +62,8 @@ class WebhookNotifier:
         raise classify_webhook(resp.status_code, resp.body, resp.headers or {})
 
 
-def classify_webhook(status: int, body: str, headers) -> RetryableNotifyError | PermanentNotifyError:
+def classify_webhook(status: int, body: str,
+                     headers) -> RetryableNotifyError | PermanentNotifyError:
     error = (body or "").strip()[:64]
     if status == 429:
         retry_after = headers.get("Retry-After") or headers.get("retry-after")

@@ -141,20 +141,11 @@ def _parse_at(value: str | None) -> datetime | None:
 @click.pass_obj
 def detect(obj: Ctx, at: str | None, notify: bool) -> None:
     """Run the alert rules once and print what was decided."""
-    from sqlalchemy import func, select
-    from sqlmodel import Session
-
     from listener import pipeline
     from listener.daemon import build_notifier
     from listener.detection import detect as run_detect
-    from listener.models import Mention
     engine = obj.engine()
-    now = _parse_at(at)
-    if now is None and "replay" in obj.config.enabled_sources():
-        with Session(engine) as s:
-            newest = s.execute(select(func.max(Mention.created_epoch))).scalar()
-        now = datetime.fromtimestamp(newest + 1, tz=UTC) if newest else None
-    now = now or datetime.now(UTC)
+    now = _parse_at(at) or obj.now(engine)
     taken = run_detect(engine, config=obj.config, now=now)
     for t in taken:
         click.echo(f"{t.action:10} {t.key}: {t.reason}")
@@ -295,6 +286,9 @@ def _register() -> None:
     from listener import cli_alerts
     main.add_command(cli_alerts.silence_group)
     main.add_command(cli_alerts.backtest)
+
+    from listener import cli_digest
+    main.add_command(cli_digest.digest)
 
 
 _register()

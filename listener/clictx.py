@@ -27,3 +27,19 @@ class Ctx:
     def engine(self):
         from listener.daemon import build_engine
         return build_engine(self.config, self.config_dir, self.database_url)
+
+    def now(self, engine):
+        """The time a command acts at: for a replay config, just after the newest stored
+        mention (replayed data lives in the past); else the wall clock."""
+        from datetime import UTC, datetime
+
+        from sqlalchemy import func, select
+        from sqlmodel import Session
+
+        from listener.models import Mention
+        if "replay" in self.config.enabled_sources():
+            with Session(engine) as s:
+                newest = s.execute(select(func.max(Mention.created_epoch))).scalar()
+            if newest:
+                return datetime.fromtimestamp(newest + 1, tz=UTC)
+        return datetime.now(UTC)

@@ -175,6 +175,14 @@ class Daemon:
     def job_notify(self) -> None:
         pipeline.notify(self.engine, notifier=self.notifier, now=self.clock.now())
 
+    def job_reminders(self) -> None:
+        from listener.reminders import queue_reminders
+        queue_reminders(self.engine, config=self.config, now=self.clock.now())
+
+    def job_digest(self) -> None:
+        from listener.digest import queue_digest
+        queue_digest(self.engine, config=self.config, now=self.clock.now())
+
     def job_watch_config(self) -> None:
         from listener.reload import file_stamp
         if self.config_path is None:
@@ -244,6 +252,11 @@ class Daemon:
         wanted["classify"] = (self._guard(self.job_classify), self.interval(sched.classify_every))
         wanted["detect"] = (self._guard(self.job_detect), self.interval(sched.detect_every))
         wanted["notify"] = (self._guard(self.job_notify), self.interval(sched.notify_every))
+        if config.queue.sla_reminders is not None:
+            wanted["sla-reminders"] = (self._guard(self.job_reminders),
+                                       self.interval(sched.reminders_every))
+        if config.digest is not None:
+            wanted["digest"] = (self._guard(self.job_digest), self.interval(sched.reminders_every))
         if self.config_path is not None:
             wanted["watch-config"] = (self._guard(self.job_watch_config),
                                       max(0.1, sched.watch_config_every.total_seconds()))

@@ -294,3 +294,27 @@ class ConfigLoad(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     changes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""),
                          description="sections changed; what waits for a restart")
+
+
+class Post(SQLModel, table=True):
+    """The outbox of messages about no incident: SLA reminders and daily digests, delivered by
+    the notify step like notifications (retries, backoff). The unique dedup_key
+    (sla:<mention id>, digest:<day>) is the record that each went out once, across restarts."""
+
+    __tablename__ = "posts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)       # sla_reminder | digest
+    dedup_key: str = Field(max_length=256, unique=True)
+    mention_id: int | None = Field(default=None, foreign_key="mentions.id", index=True)
+    channel: str = Field(max_length=128)
+    message: dict = Field(sa_column=Column(JSON, nullable=False), description="text + blocks")
+    status: str = Field(default="pending", max_length=16, index=True)  # pending|sent|failed
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    last_error: str | None = None
+    delivered_to: str | None = None
+    slack_ts: str | None = None
+    slack_channel: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _ts()
+    sent_at: datetime | None = _ts(default=None)

@@ -18,12 +18,12 @@ from sqlmodel import Session, select
 
 from alerts.chart import chart_from_spec
 from alerts.errors import PermanentNotifyError, RetryableNotifyError
-from alerts.notifiers import Notifier, Outgoing
+from alerts.notifiers import Delivery, Notifier, Outgoing
 from listener import health, store
 from listener.config import Config
 from listener.errors import PermanentSourceError, SourceError
 from listener.matching import match_mention
-from listener.models import Notification
+from listener.models import Notification, Post
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +135,9 @@ class NotifyResult:
 
 
 def notify(engine: Engine, *, notifier: Notifier, now: datetime, limit: int = 50) -> NotifyResult:
-    """Deliver due notifications in order. A row is marked sent only after the notifier
-    returned; retryable failures stay pending with backoff; permanent ones are marked failed."""
+    """Deliver due notifications in order, then due posts (reminders, digests). A row is marked
+    sent only after the notifier returned; retryable failures stay pending with backoff;
+    permanent ones are marked failed."""
     result = NotifyResult(deliveries=[])
     with Session(engine) as session:
         due = list(session.exec(select(Notification).where(
@@ -151,34 +152,59 @@ def notify(engine: Engine, *, notifier: Notifier, now: datetime, limit: int = 50
                 if first is not None and first.status == "pending":
                     continue  # reply after the first message is out
                 thread_ts = first.slack_ts if first is not None else None
-            n.attempts += 1
-            try:
-                delivery = notifier.send(Outgoing(n.channel, n.message, thread_ts))
-            except RetryableNotifyError as exc:
-                delay = exc.retry_after or min(600.0, 5.0 * 2 ** (n.attempts - 1))
-                n.next_attempt_at = now + timedelta(seconds=delay)
-                n.last_error = str(exc)
-                session.add(n)
-                session.commit()
-                log.warning("notification %s: %s; retrying in %.0fs", n.id, exc, delay)
-                result.retrying += 1
+            n.thread_ts = thread_ts
+            outcome, delivery = _attempt(session, n, notifier,
+                                         Outgoing(n.channel, n.message, thread_ts), now, result)
+            if outcome == "retry":
                 break  # keep order: later messages wait for this one
-            except PermanentNotifyError as exc:
-                n.status, n.last_error = "failed", str(exc)
-                session.add(n)
-                session.commit()
-                log.error("notification %s not delivered: %s", n.id, exc)
-                result.failed += 1
+            if delivery is None:
                 continue
-            n.status, n.sent_at = "sent", now
-            n.slack_ts, n.thread_ts, n.delivered_to = delivery.ts, thread_ts, delivery.where
-            n.slack_channel = delivery.channel
-            session.add(n)
-            session.commit()
             if thread_ts and n.message.get("update"):
                 _update_first(notifier, first, n.message["update"])
             if n.kind == "first" and n.message.get("chart"):
                 _upload_chart(notifier, delivery, n.message["chart"])
-            result.sent += 1
-            result.deliveries.append(delivery.where)
+        if result.retrying:
+            return result
+        posts = list(session.exec(select(Post).where(
+            Post.status == "pending", Post.next_attempt_at <= now,
+        ).order_by(Post.id).limit(limit)))
+        for post in posts:
+            outcome, _ = _attempt(session, post, notifier,
+                                  Outgoing(post.channel, post.message), now, result)
+            if outcome == "retry":
+                break
     return result
+
+
+def _attempt(session: Session, row: Notification | Post, notifier: Notifier, out: Outgoing,
+             now: datetime, result: NotifyResult) -> tuple[str, Delivery | None]:
+    """One delivery of an outbox row, its outcome recorded and committed: sent, retry (pending,
+    with backoff or Slack's Retry-After) or failed."""
+    row.attempts += 1
+    try:
+        delivery = notifier.send(out)
+    except RetryableNotifyError as exc:
+        delay = exc.retry_after or min(600.0, 5.0 * 2 ** (row.attempts - 1))
+        row.next_attempt_at = now + timedelta(seconds=delay)
+        row.last_error = str(exc)
+        session.add(row)
+        session.commit()
+        log.warning("%s %s: %s; retrying in %.0fs", type(row).__name__.lower(), row.id, exc,
+                    delay)
+        result.retrying += 1
+        return "retry", None
+    except PermanentNotifyError as exc:
+        row.status, row.last_error = "failed", str(exc)
+        session.add(row)
+        session.commit()
+        log.error("%s %s not delivered: %s", type(row).__name__.lower(), row.id, exc)
+        result.failed += 1
+        return "failed", None
+    row.status, row.sent_at = "sent", now
+    row.slack_ts, row.delivered_to, row.slack_channel = delivery.ts, delivery.where, \
+        delivery.channel
+    session.add(row)
+    session.commit()
+    result.sent += 1
+    result.deliveries.append(delivery.where)
+    return "sent", delivery
