@@ -177,15 +177,17 @@ TIMELINE_BARS = 72
 
 
 def timeline(session: Session, *, config: Config, incident: Incident, now: datetime) -> dict:
-    """The incident's group volume around it: buckets of a step that fits the span in at most
-    TIMELINE_BARS bars, from two rule windows (at least 6h) before it opened to an hour after it
-    resolved (or now), and the moments it opened, escalated, was acknowledged and resolved."""
+    """The incident's group volume around it, from two rule windows (at least 12h) before it
+    opened to an hour after it resolved (or now), in buckets of a step that fits the span in at
+    most TIMELINE_BARS bars (the last one just after the end, so that a mark there shows), and
+    the moments it opened, escalated, was acknowledged and resolved."""
     rule = rule_of(config, incident)
-    lead = max(rule.window * 2 if rule else timedelta(0), timedelta(hours=6))
+    lead = max(rule.window * 2 if rule else timedelta(0), timedelta(hours=12))
     end = min(incident.resolved_at + timedelta(hours=1), now) if incident.resolved_at else now
     since, until = int((incident.opened_at - lead).timestamp()), int(end.timestamp())
-    step = next((s for s in STEPS if (until - since) / s <= TIMELINE_BARS), STEPS[-1])
+    step = next((s for s in STEPS if (until - since) / s < TIMELINE_BARS), STEPS[-1])
     since -= since % step
+    until += step            # one bucket past the end, so that a mark at the end shows
     topics = ([incident.topic] if incident.topic else (rule.match.topics if rule else [])) or [None]
     counts: dict[int, int] = {}
     for topic in topics:

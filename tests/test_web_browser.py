@@ -191,6 +191,30 @@ def test_screenshots_of_the_queue_and_the_dashboard(page_as):
     page = page_as("alice")
     page.screenshot(path=str(DOCS / "queue.png"))
     page.click("nav >> text=Dashboard")
-    assert page.locator("svg.chart rect").count() == 48
+    assert page.locator("svg.chart.total rect").count() == 48
+    assert page.locator("section.by-source ul.legend li").count() >= 3
     page.screenshot(path=str(DOCS / "dashboard.png"), full_page=True)
     assert all((DOCS / f).stat().st_size > 10_000 for f in ("queue.png", "dashboard.png"))
+
+
+def test_silence_and_resolve_an_incident(page_as, served):
+    """Last: it resolves the demo's incident, which the screenshots above show open."""
+    _, engine = served
+    page = page_as("alice")
+    page.click("nav >> text=Incidents")
+    page.locator("table.grid a").first.click()
+    assert page.locator("svg.chart.timeline line.mark-opened").count() == 1
+    page.click("details.silence summary")
+    assert "topic=product_safety" in page.input_value("textarea[name=matchers]")
+    page.fill("input[name=comment]", "recall statement out")
+    with page.expect_navigation():
+        page.click("button.silence")
+    assert page.locator(".flash").inner_text().startswith("silence #1 until")
+    with page.expect_navigation():
+        page.click("button.resolve")
+    assert "by alice" in page.locator(".resolution").inner_text()
+    assert page.locator("svg.chart.timeline line.mark-resolved").count() == 1
+    page.click("nav >> text=Silences")
+    assert page.locator("#silence-1 .state").inner_text() == "active"
+    with Session(engine) as s:
+        assert s.exec(select(Incident.resolved_by)).first() == "alice"

@@ -22,7 +22,7 @@ def _frame(first: int, n: int, step: int, peak: int) -> dict:
     fmt = "%a %Hh" if step % 3600 == 0 else "%a %H:%M"
     every = max(1, n // 4)
     ticks = [{"x": round(PAD + i * slot, 1), "text": _at(first + i, step).strftime(fmt)}
-             for i in range(0, n, every)]
+             for i in range(0, n - every // 2, every)]   # none clipped at the right edge
     return {"width": WIDTH, "height": HEIGHT, "pad": PAD, "base": HEIGHT - PAD, "slot": slot,
             "ticks": ticks, "peak": peak, "scale": (HEIGHT - PAD) / (peak or 1)}
 
