@@ -15,7 +15,7 @@ from alerts.limits import MAX_SECTION, cut
 LEVEL_ICON = [(9, "🚨"), (7, "🔴"), (5, "🟠"), (3, "🟡"), (0, "🔵")]
 SUBTEAM = re.compile(r"<!subteam\^S[A-Z0-9]+(\|@[\w.-]+)?>")
 KIND_PREFIX = {"first": "", "escalated": "Escalated: ", "repeat": "Still firing: ",
-               "resolved": "Resolved: "}
+               "resolved": "Resolved: ", "acknowledged": "Acknowledged: "}
 
 
 def escape(text: str) -> str:
@@ -73,6 +73,9 @@ class AlertView:
     # the first message, updated in place (chat.update), shows the incident's current state
     resolved_at: datetime | None = None
     resolved_by: str | None = None            # a person resolved it by hand (the web queue)
+    # who pressed Acknowledge (since its last escalation): shown instead of the button
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
     # a user group to ping (configured Slack markup such as "<!subteam^S123>", never public text)
     mention: str | None = None
 
@@ -122,13 +125,17 @@ def build_message(v: AlertView) -> dict:
         prefix = KIND_PREFIX["resolved"]
     header = f"{level_icon(v.level)} SEV {v.level} · {prefix}{v.title}"[:150]
     text = f"{prefix}SEV {v.level} {v.title}: {v.what}"
+    if v.kind == "acknowledged":
+        text = f"{ack_line(v)}: SEV {v.level} {v.title}"
     if v.playbook:
         text += f" · playbook {v.playbook.url}"
     blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": header}}]
     if v.mention and SUBTEAM.fullmatch(v.mention):
         text = f"{v.mention} {text}"
         blocks.append(_section(f"{v.mention} please take a look"))
-    if v.kind == "resolved":
+    if v.kind == "acknowledged":
+        blocks.append(_section(f"✅ {ack_line(v)}"))
+    elif v.kind == "resolved":
         how = f"Resolved by {escape(v.resolved_by)}" if v.resolved_by else "Quiet again"
         blocks.append(_section(f"{how}. Peak: {escape(v.what)}"))
     else:
@@ -155,7 +162,10 @@ def build_message(v: AlertView) -> dict:
             blocks.append(_section(
                 f"*Playbook:* {_link(p.url, p.name)} · *Owner:* {escape(p.owner)}\n"
                 f"*Holding statement:* {escape(p.holding_statement)}"))
-    if v.kind != "resolved" and v.resolved_at is None:
+    if v.kind == "first" and v.resolved_at is None and v.acknowledged_by:
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": f"✅ {ack_line(v)}"}]})
+    elif v.kind not in ("resolved", "acknowledged") and v.resolved_at is None:
         blocks.append({"type": "actions", "elements": [{
             "type": "button", "action_id": "ack", "value": str(v.incident_id),
             "text": {"type": "plain_text", "text": "Acknowledge"}}]})
@@ -168,6 +178,11 @@ def build_message(v: AlertView) -> dict:
         ctx += f" · {_link(v.incident_url, 'open in the queue')}"
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": ctx}]})
     return {"text": text, "blocks": blocks}
+
+
+def ack_line(v: AlertView) -> str:
+    at = f" at {v.acknowledged_at:%a %H:%M} UTC" if v.acknowledged_at else ""
+    return f"Acknowledged by {escape(v.acknowledged_by or 'someone')}{at}"
 
 
 def _section(mrkdwn: str) -> dict:

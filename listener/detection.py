@@ -278,6 +278,8 @@ def alert_view(config: Config, rule: Rule, incident: Incident, kind: str) -> Ale
         authors=ev.get("authors_share", {}), top3_share=ev.get("top3_share"),
         without_top3=ev.get("without_top3"), duplicates_share=ev.get("duplicates_share", 0.0),
         resolved_at=incident.resolved_at, resolved_by=incident.resolved_by,
+        acknowledged_by=acknowledged(incident),
+        acknowledged_at=incident.acknowledged_at if acknowledged(incident) else None,
         mention=config.slack.critical_mention
         if kind in ("first", "escalated", "grouped") and incident.resolved_at is None
         and is_critical(config, rule, incident.peak_level) else None,

@@ -14,8 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from slack_sdk.signature import Clock, SignatureVerifier
 from sqlmodel import Session
 
-from listener.detection import acknowledged
-from listener.models import Incident
+from listener import acks
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
@@ -47,15 +46,10 @@ async def slack_actions(request: Request) -> Response:
 
 
 def acknowledge(request: Request, incident_id: int, who: str) -> int | None:
-    """Records who acknowledged, once: a second click keeps the first acknowledgement."""
-    with Session(request.app.state.engine) as session:
-        incident = session.get(Incident, incident_id)
-        if incident is None:
-            return None
-        if acknowledged(incident) is None:     # none yet, or before its last escalation
-            incident.acknowledged_by = who
-            incident.acknowledged_at = request.app.state.clock()
-            session.add(incident)
-            session.commit()
-            log.info("incident #%s acknowledged by %s in Slack", incident_id, who)
-        return incident_id
+    """Records who acknowledged, once, and tells Slack (listener/acks.py)."""
+    state = request.app.state
+    with Session(state.engine) as session:
+        incident = acks.acknowledge(session, config=state.config, incident_id=incident_id,
+                                    user=who, now=state.clock())
+        session.commit()
+        return incident.id if incident is not None else None
