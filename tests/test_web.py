@@ -319,6 +319,9 @@ def test_the_json_api_escalates_assigns_relabels_and_filters(web):
     assert (fix["field"], fix["old"], fix["new"], fix["user"]) == (
         "topic", None, "product_safety", "bob")
     assert c.post(f"/api/mentions/{mid}/relabel", headers=auth, json={}).status_code == 400
+    history = c.get(f"/api/mentions/{mid}/corrections", headers=auth).json()
+    assert [(h["field"], h["new"], h["user"]) for h in history] == [
+        ("topic", "product_safety", "bob")]
     page = c.get("/api/queue?status=escalated&assignee=alice", headers=auth).json()
     assert mid in [i["mention"]["id"] for i in page["items"]]
     with Session(engine) as s:

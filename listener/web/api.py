@@ -87,6 +87,10 @@ def _triage_out(request: Request, row, created_at) -> TriageOut:
                                         if row.first_response_at else None))
 
 
+def _correction_out(fix) -> CorrectionOut:
+    return CorrectionOut(**{k: getattr(fix, k) for k in CorrectionOut.model_fields})
+
+
 def _status(exc: triage.QueueError) -> int:
     return 404 if isinstance(exc, triage.NotFound) else 409 if isinstance(
         exc, triage.Conflict) else 400
@@ -153,12 +157,19 @@ def api_relabel(request: Request, mention_id: int, body: Relabel,
             else:
                 fix = triage.relabel_topic(session, topic=body.topic,
                                            add=body.change == "add", **common)
-            out = CorrectionOut(**{k: getattr(fix, k) for k in CorrectionOut.model_fields}
-                                ) if fix else None
+            out = _correction_out(fix) if fix else None
             session.commit()
         except triage.QueueError as exc:
             raise HTTPException(_status(exc), str(exc)) from None
         return out
+
+
+@router.get("/mentions/{mention_id}/corrections", response_model=list[CorrectionOut])
+def api_corrections(request: Request, mention_id: int, user: ApiUser) -> list[CorrectionOut]:
+    """The mention's relabelling history, oldest first."""
+    with Session(request.app.state.engine) as session:
+        fixes = triage.corrections(session, mention_ids=[mention_id]).get(mention_id, [])
+        return [_correction_out(f) for f in fixes]
 
 
 @router.post("/mentions/{mention_id}/{move}", response_model=TriageOut)
