@@ -157,3 +157,20 @@ def test_reminders_are_off_without_the_setting_and_the_setting_is_strict(sqlite_
         "'medium', 'high' or 'critical'",
         "queue.sla_reminders.every: unknown key; valid keys here: channel, needs, min_reach, "
         "min_severity, max_age"]
+
+
+def test_config_yaml_documents_reminders_the_digest_and_the_webhook_and_they_load():
+    import re
+
+    from listener.config import DigestSettings, SlaReminderSettings
+    from tests.conftest import CONFIG as SHIPPED
+    keys = {*SlaReminderSettings.model_fields, *DigestSettings.model_fields, "sla_reminders",
+            "digest", "webhook_url"}
+    text = SHIPPED.read_text()
+    enabled = re.sub(rf"^(\s*)# ( *)((?:{'|'.join(keys)}):.*)$", r"\1\2\3", text, flags=re.M)
+    config = load_config(enabled, {})
+    assert config.queue.sla_reminders.min_severity == "high"
+    assert (config.digest.at, config.digest.timezone) == ("09:00", "Europe/Berlin")
+    assert config.slack.webhook_url is None and config.schedule.reminders_every
+    for key in keys:
+        assert re.search(rf"^\s*(# +)?{key}:", text, flags=re.M), f"{key} is not documented"
