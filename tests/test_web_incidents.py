@@ -80,6 +80,8 @@ def test_resolve_by_hand_records_who_tells_slack_and_is_not_reopened_at_once(web
         assert len(s.exec(select(Incident)).all()) == 1
         assert s.get(Incident, iid).last_signal_at == later
     assert form(bob, "/incidents/999/resolve", "/queue").status_code == 404
+    res = bob.get("/incidents/abc")
+    assert res.status_code == 400 and "path.incident_id:" in res.text
 
 
 def test_resolved_by_hand_holds_until_it_rises_or_was_quiet():

@@ -1,4 +1,5 @@
-"""Pages and form posts. Handlers are thin: parse, call a data function, render or redirect."""
+"""The queue, login, dashboard and users pages and their form posts, and the helpers the other
+page modules share. Handlers are thin: parse, call a data function, render or redirect."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from listener.web.auth import (
 )
 from listener.web.charts import split_bar, stacked_bars, volume_bars
 
-router = APIRouter(include_in_schema=False)      # pages; the JSON API is in api.py
+router = APIRouter(include_in_schema=False)      # pages; incidents.py, silences.py and admin.py
+#                                                  have theirs, the JSON API is in api*.py
 Agent = Annotated[CurrentUser, Depends(current_user)]
 Admin = Annotated[CurrentUser, Depends(admin_user)]
 PAGE_SIZE = 50
