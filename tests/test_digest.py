@@ -19,6 +19,7 @@ from listener.config import load_config
 from listener.daemon import Daemon
 from listener.digest import digest_message, period_before, queue_digest
 from listener.models import Incident
+from tests.fakes.clock import HandClock
 from tests.fakes.slack import over_limits
 from tests.mentionrows import add_mention
 
@@ -108,20 +109,10 @@ def test_blocks_carry_the_same_sections(sqlite_engine, config):
         "*Top complaints*", "*Open incidents (2)*", "*First response*"]
 
 
-class Clock:
-    speed = 1.0
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-
 def test_the_daemon_posts_it_once_a_day_at_the_hour_on_its_clock(sqlite_engine, fake_slack,
                                                                    config):
     seed(sqlite_engine)
-    clock = Clock(datetime(2026, 10, 29, 0, tzinfo=UTC))
+    clock = HandClock(datetime(2026, 10, 29, 0, tzinfo=UTC))
     fake_slack.clock = clock.now
     daemon = Daemon(config=config, config_dir=None, engine=sqlite_engine, clock=clock,
                     sources={}, classifier=None,
@@ -179,3 +170,18 @@ def test_a_huge_digest_is_cut_to_slacks_limits(fake_slack):
     assert all(len(b["text"]["text"]) <= 3000 for b in sent["blocks"] if b["type"] == "section")
     by_source = sent["blocks"][2]["text"]["text"]
     assert by_source.startswith("*By source*\nsource-0: 0 (▼-100% vs 1") and by_source.endswith("…")
+
+
+def test_listener_digest_post_sends_it_through_the_outbox(sqlite_engine, fake_slack, tmp_path):
+    seed(sqlite_engine)
+    path = tmp_path / "config.yaml"
+    path.write_text(CONFIG + f"slack: {{token: '${{SLACK_BOT_TOKEN}}', "
+                             f"base_url: '{fake_slack.base_url}'}}\n")
+    res = CliRunner().invoke(main, ["--config", str(path), "--database-url",
+                                    f"sqlite:///{tmp_path / 'test.db'}", "digest", "--post"],
+                             env={"SLACK_BOT_TOKEN": fake_slack.token})
+    assert res.exit_code == 0, res.output
+    assert "posted: 1 sent, 0 retrying, 0 failed" in res.output
+    (sent,) = fake_slack.messages
+    assert sent["channel"] == "#digest" and sent["blocks"][0]["type"] == "header"
+    assert "*5 mentions*" in sent["text"]      # up to just after the newest mention

@@ -19,6 +19,7 @@ from listener.db import create_tables, make_engine
 from listener.errors import ConfigError
 from listener.models import Post
 from listener.reminders import queue_reminders
+from tests.fakes.clock import HandClock
 from tests.fakes.slack import Scripted
 from tests.mentionrows import add_mention
 
@@ -34,16 +35,6 @@ queue:
   base_url: https://queue.example.com
   sla_reminders: {channel: "#support", min_reach: 1000, min_severity: high}
 """
-
-
-class Clock:
-    speed = 1.0
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
 
 
 @pytest.fixture()
@@ -130,7 +121,7 @@ def test_a_reminder_slack_refused_for_a_while_is_retried_by_the_outbox(sqlite_en
 def test_the_daemon_schedules_the_reminders_job_and_it_runs_on_its_clock(sqlite_engine,
                                                                          fake_slack, config):
     seed(sqlite_engine)
-    clock = Clock(T)
+    clock = HandClock(T)
     daemon = Daemon(config=config, config_dir=None, engine=sqlite_engine, clock=clock,
                     sources={}, classifier=None, notifier=notifier(fake_slack))
     scheduler = BackgroundScheduler()

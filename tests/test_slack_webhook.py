@@ -11,13 +11,14 @@ import pytest
 from sqlmodel import Session, select
 
 from alerts.message import AlertView, build_message
+from alerts.pacing import Pacer
 from alerts.webhook import WebhookNotifier
 from listener import pipeline
 from listener.config import load_config
 from listener.daemon import build_notifier
 from listener.errors import ConfigError
 from listener.models import Incident, Notification
-from tests.fakes.slack import FakeWebhook
+from tests.fakes.slack import FakeWebhook, text_reply
 
 NOW = datetime(2026, 10, 30, 12, tzinfo=UTC)
 BASE = "brands: [{name: Lumi Toys, query: lumitoys}]\nsources: {replay: {}}\n"
@@ -31,7 +32,7 @@ def webhook():
 
 def notifier_for(url: str):
     return build_notifier(load_config(BASE + "slack: {webhook_url: '${SLACK_WEBHOOK_URL}'}\n",
-                                      {"SLACK_WEBHOOK_URL": url}))
+                                      {"SLACK_WEBHOOK_URL": url}), pacer=Pacer(0.0))
 
 
 def outbox(engine, kinds=("first",)):
@@ -77,7 +78,7 @@ def test_the_config_builds_a_webhook_notifier_that_posts_through_the_outbox(sqli
 def test_429_and_5xx_stay_in_the_outbox_and_are_retried(sqlite_engine, webhook, status, body,
                                                         headers, error, retry_after):
     outbox(sqlite_engine)
-    webhook.script.append((status, body, headers))
+    webhook.fail_next(text_reply(status, body, headers))
     notifier = notifier_for(webhook.url)
     assert pipeline.notify(sqlite_engine, notifier=notifier, now=NOW).retrying == 1
     row = rows(sqlite_engine)[0]
@@ -100,7 +101,7 @@ def test_429_and_5xx_stay_in_the_outbox_and_are_retried(sqlite_engine, webhook, 
 def test_4xx_errors_are_permanent_name_the_setting_and_never_show_the_url(
         sqlite_engine, webhook, caplog, status, body, error):
     outbox(sqlite_engine)
-    webhook.script.append((status, body, {}))
+    webhook.fail_next(text_reply(status, body))
     caplog.set_level(logging.DEBUG)
     notifier = notifier_for(webhook.url)
     assert pipeline.notify(sqlite_engine, notifier=notifier, now=NOW).failed == 1

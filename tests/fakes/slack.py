@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
+from tests.fakes.webserver import FakeWeb, Reply, Request
+
 
 @dataclass
 class Scripted:
@@ -175,60 +177,35 @@ class FakeSlack:
         self.server.server_close()
 
 
-class FakeWebhook:
+class FakeWebhook(FakeWeb):
     """A local fake of a Slack incoming webhook: POST JSON to /services/T…/B…/secret, answered
-    "ok" (text/html, as Slack does) or a scripted failure such as 404 no_service or 429 with
+    "ok" (text/html, as Slack does) or a scripted Reply such as 404 no_service or 429 with
     Retry-After. Records every post (stamped with `clock()` when a test injects one)."""
 
     PATH = "/services/T0TEST/B0TEST/webhooksecret123"
 
     def __init__(self) -> None:
         self.posts: list[dict] = []
-        self.script: list[tuple[int, str, dict]] = []    # (status, body, headers)
         self.clock = None
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, body, headers = fake.answer(self.path, data)
-                out = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/html")
-                self.send_header("Content-Length", str(len(out)))
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(out)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(self._receive)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{self.PATH}"
+        return self.base_url + self.PATH
 
-    def answer(self, path: str, data: bytes) -> tuple[int, str, dict]:
-        if self.script:
-            return self.script.pop(0)
-        if path != self.PATH:
-            return 404, "no_service", {}
+    def _receive(self, req: Request) -> Reply:
+        if req.path != self.PATH:
+            return text_reply(404, "no_service")
         try:
-            payload = json.loads(data)
+            payload = json.loads(req.body)
         except ValueError:
-            return 400, "invalid_payload", {}
+            return text_reply(400, "invalid_payload")
         if not payload.get("text") and not payload.get("blocks"):
-            return 400, "no_text", {}
+            return text_reply(400, "no_text")
         self.posts.append({**payload, "at": self.clock() if self.clock else None})
-        return 200, "ok", {}
+        return text_reply(200, "ok")
 
-    def __enter__(self) -> FakeWebhook:
-        self.thread.start()
-        return self
 
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+def text_reply(status: int, body: str, headers: dict | None = None) -> Reply:
+    """A webhook's answer: a short text, not JSON."""
+    return Reply(status, body, headers or {}, content_type="text/html")
