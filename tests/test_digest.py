@@ -185,3 +185,21 @@ def test_listener_digest_post_sends_it_through_the_outbox(sqlite_engine, fake_sl
     (sent,) = fake_slack.messages
     assert sent["channel"] == "#digest" and sent["blocks"][0]["type"] == "header"
     assert "*5 mentions*" in sent["text"]      # up to just after the newest mention
+
+
+def test_the_digest_and_the_reminders_query_the_same_on_sqlite_and_postgresql(engine):
+    from listener.reminders import queue_reminders
+    seed(engine)
+    text = digest_message(engine, config=load_config(CONFIG, {}), start=START, end=END)["text"]
+    assert "*4 mentions* (±0% vs 4 the same day last week)" in text
+    assert "twitter: 3 (▲+50% vs 2 a week before)" in text
+    assert "50% of 2 answered within 1h (median 1h 15m)" in text
+    reminding = load_config(CONFIG.replace(
+        "queue: {", 'queue: {sla_reminders: {channel: "#support", min_reach: 1000}, '), {})
+    # the open negative mention from 5,000 followers was answered; "never again" has 20
+    assert queue_reminders(engine, config=reminding, now=END) == 0
+    with Session(engine) as s:
+        add_mention(s, at=END - timedelta(hours=2), text="any news?", reach=1500)
+        s.commit()
+    assert queue_reminders(engine, config=reminding, now=END) == 1
+    assert queue_reminders(engine, config=reminding, now=END + timedelta(hours=1)) == 0
