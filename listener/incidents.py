@@ -1,5 +1,6 @@
-"""What people do to an incident from the queue (resolve it by hand, silence its kind) and what the
-incident page reads about it (its linked mentions a keyset page at a time, its timeline).
+"""What people do to an incident from the queue (acknowledge it, resolve it by hand, silence its
+kind) and what the incident pages read about it (the latest and the open incidents, one
+incident's linked mentions a keyset page at a time, its timeline).
 
 A manual resolution goes the way the detect step's own does: the incident is resolved, the
 decision logged, and, when a message went out and send_resolved is on, the resolution posted in
@@ -32,6 +33,24 @@ def get(session: Session, incident_id: int) -> Incident:
     incident = session.get(Incident, incident_id)
     if incident is None:
         raise NotFound(f"no incident {incident_id}")
+    return incident
+
+
+def latest(session: Session, *, limit: int = 100) -> list[Incident]:
+    return list(session.scalars(select(Incident).order_by(Incident.id.desc()).limit(limit)))
+
+
+def open_incidents(session: Session) -> list[Incident]:
+    return list(session.scalars(select(Incident).where(Incident.status == "open")
+                                .order_by(Incident.level.desc(), Incident.id.desc())))
+
+
+def acknowledge(session: Session, *, incident_id: int, user: str, now: datetime) -> Incident:
+    """Record who acknowledged, once: a second acknowledgement keeps the first."""
+    incident = get(session, incident_id)
+    if incident.acknowledged_by is None:
+        incident.acknowledged_by, incident.acknowledged_at = user, now
+        session.add(incident)
     return incident
 
 

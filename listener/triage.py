@@ -17,7 +17,7 @@ from sqlalchemy import and_, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from listener.errors import ListenerError
-from listener.models import Correction, Incident, Label, Mention, MentionTopic, Triage, User
+from listener.models import Correction, Label, Mention, MentionTopic, Triage, User
 
 STATUSES = ("new", "claimed", "escalated", "responded", "no_response", "closed")
 OPEN_STATUSES = ("new", "claimed", "escalated")
@@ -388,23 +388,3 @@ def overdue_count(session: Session, *, target: timedelta, now: datetime) -> int:
     limit = int((now - target).timestamp())
     return session.scalar(select(func.count()).select_from(Triage).where(
         Triage.is_open.is_(True), Triage.created_epoch < limit)) or 0
-
-
-def acknowledge(session: Session, *, incident_id: int, user: str, now: datetime) -> Incident:
-    incident = session.get(Incident, incident_id)
-    if incident is None:
-        raise NotFound(f"no incident {incident_id}")
-    if incident.acknowledged_by is None:
-        incident.acknowledged_by, incident.acknowledged_at = user, now
-        session.add(incident)
-    return incident
-
-
-def open_incidents(session: Session) -> list[Incident]:
-    return list(session.scalars(select(Incident).where(Incident.status == "open")
-                                .order_by(Incident.level.desc(), Incident.id.desc())))
-
-
-def incidents(session: Session, *, limit: int = 100) -> list[Incident]:
-    return list(session.scalars(select(Incident).order_by(Incident.id.desc()).limit(limit)))
-

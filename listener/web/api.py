@@ -15,6 +15,7 @@ from sqlmodel import Session
 from listener import triage, users
 from listener.views import mention_record
 from listener.web.auth import CurrentUser
+from listener.web.errors import http_errors
 
 router = APIRouter(prefix="/api", tags=["queue"])
 bearer = HTTPBearer(auto_error=False, description="a token from `listener users token NAME`")
@@ -91,11 +92,6 @@ def _correction_out(fix) -> CorrectionOut:
     return CorrectionOut(**{k: getattr(fix, k) for k in CorrectionOut.model_fields})
 
 
-def _status(exc: triage.QueueError) -> int:
-    return 404 if isinstance(exc, triage.NotFound) else 409 if isinstance(
-        exc, triage.Conflict) else 400
-
-
 @router.get("/queue", response_model=QueuePage)
 def api_queue(request: Request, user: ApiUser, status: str = "open", brand: str | None = None,
               source: str | None = None, sentiment: str | None = None,
@@ -132,12 +128,10 @@ def api_assign(request: Request, mention_id: int, body: Assign, user: ApiUser) -
     from listener.models import Mention
 
     with Session(request.app.state.engine) as session:
-        try:
+        with http_errors():
             row = triage.assign(session, mention_id=mention_id, user=user.username,
                                 assignee=body.assignee, now=request.app.state.clock())
             session.commit()
-        except triage.QueueError as exc:
-            raise HTTPException(_status(exc), str(exc)) from None
         session.refresh(row)
         return _triage_out(request, row, session.get(Mention, mention_id).created_at)
 
@@ -149,7 +143,7 @@ def api_relabel(request: Request, mention_id: int, body: Relabel,
     common = dict(mention_id=mention_id, user=user.username, now=request.app.state.clock(),
                   severities={t.name: t.severity for t in request.app.state.config.topics})
     with Session(request.app.state.engine) as session:
-        try:
+        with http_errors():
             if (body.sentiment is None) == (body.topic is None):
                 raise triage.QueueError("relabel takes a sentiment or a topic (one of them)")
             if body.sentiment:
@@ -159,8 +153,6 @@ def api_relabel(request: Request, mention_id: int, body: Relabel,
                                            add=body.change == "add", **common)
             out = _correction_out(fix) if fix else None
             session.commit()
-        except triage.QueueError as exc:
-            raise HTTPException(_status(exc), str(exc)) from None
         return out
 
 
@@ -183,7 +175,7 @@ def api_move(request: Request, mention_id: int,
 
     now = request.app.state.clock()
     with Session(request.app.state.engine) as session:
-        try:
+        with http_errors():
             if move == "note":
                 if body is None:
                     raise triage.QueueError("a note needs a JSON body {\"note\": \"...\"}")
@@ -192,7 +184,5 @@ def api_move(request: Request, mention_id: int,
             else:
                 row = MOVES[move](session, mention_id=mention_id, user=user.username, now=now)
             session.commit()
-        except triage.QueueError as exc:
-            raise HTTPException(_status(exc), str(exc)) from None
         session.refresh(row)
         return _triage_out(request, row, session.get(Mention, mention_id).created_at)

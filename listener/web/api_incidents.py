@@ -12,11 +12,12 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from alerts.silences import Matcher
-from listener import incidents, store, triage
+from listener import incidents, store
 from listener.models import Silence
 from listener.views import mention_record
-from listener.web.api import ApiUser, _status, api_user
+from listener.web.api import ApiUser, api_user
 from listener.web.auth import CurrentUser
+from listener.web.errors import http_errors
 
 router = APIRouter(prefix="/api", tags=["incidents"])
 
@@ -62,17 +63,11 @@ def _silence_out(silence: Silence, now: datetime) -> SilenceOut:
                       created_by=silence.created_by, comment=silence.comment)
 
 
-def _engine_session(request: Request) -> Session:
-    return Session(request.app.state.engine)
-
-
 @router.get("/incidents/{incident_id}")
 def api_incident(request: Request, incident_id: int, user: ApiUser) -> dict:
-    with _engine_session(request) as session:
-        try:
+    with Session(request.app.state.engine) as session:
+        with http_errors():
             return incidents.get(session, incident_id).model_dump(mode="json")
-        except triage.QueueError as exc:
-            raise HTTPException(_status(exc), str(exc)) from None
 
 
 @router.get("/incidents/{incident_id}/mentions", response_model=LinkedOut)
@@ -80,13 +75,11 @@ def api_linked(request: Request, incident_id: int, user: ApiUser, before: str | 
                limit: Annotated[int, Query(ge=1, le=200)] = 50) -> LinkedOut:
     """The mentions the incident's rule counts in its group and window, newest first."""
     state = request.app.state
-    with _engine_session(request) as session:
-        try:
+    with Session(request.app.state.engine) as session:
+        with http_errors():
             page = incidents.linked_page(session, config=state.config,
                                          incident=incidents.get(session, incident_id),
                                          now=state.clock(), before=before, limit=limit)
-        except triage.QueueError as exc:
-            raise HTTPException(_status(exc), str(exc)) from None
         if page is None:
             raise HTTPException(409, f"incident {incident_id}'s rule is no longer in the config")
         return LinkedOut(total=page.total, next=page.next,
@@ -95,12 +88,10 @@ def api_linked(request: Request, incident_id: int, user: ApiUser, before: str | 
 
 @router.post("/incidents/{incident_id}/ack")
 def api_ack(request: Request, incident_id: int, user: ApiUser) -> dict:
-    with _engine_session(request) as session:
-        try:
-            incident = triage.acknowledge(session, incident_id=incident_id, user=user.username,
-                                          now=request.app.state.clock())
-        except triage.QueueError as exc:
-            raise HTTPException(_status(exc), str(exc)) from None
+    with Session(request.app.state.engine) as session:
+        with http_errors():
+            incident = incidents.acknowledge(session, incident_id=incident_id,
+                                             user=user.username, now=request.app.state.clock())
         session.commit()
         session.refresh(incident)
         return incident.model_dump(mode="json")
@@ -110,14 +101,12 @@ def api_ack(request: Request, incident_id: int, user: ApiUser) -> dict:
 def api_resolve(request: Request, incident_id: int, user: ApiUser) -> dict:
     """Resolve an open incident by hand (409 when it is resolved already); Slack gets the same
     thread reply as for a resolution after quiet."""
-    with _engine_session(request) as session:
-        try:
+    with Session(request.app.state.engine) as session:
+        with http_errors():
             incident = incidents.resolve(session, config=request.app.state.config,
                                          incident_id=incident_id, user=user.username,
                                          now=request.app.state.clock())
             session.commit()
-        except triage.QueueError as exc:
-            raise HTTPException(_status(exc), str(exc)) from None
         session.refresh(incident)
         return incident.model_dump(mode="json")
 
@@ -126,7 +115,7 @@ def api_resolve(request: Request, incident_id: int, user: ApiUser) -> dict:
 def api_silences(request: Request, user: ApiAdmin, expired: bool = False) -> list[SilenceOut]:
     """The active and pending silences (with `expired=true`, all of them), oldest first."""
     now = request.app.state.clock()
-    with _engine_session(request) as session:
+    with Session(request.app.state.engine) as session:
         rows = store.silences(session, ending_after=None if expired else now)
         return [_silence_out(s, now) for s in rows]
 
@@ -135,8 +124,8 @@ def api_silences(request: Request, user: ApiAdmin, expired: bool = False) -> lis
 def api_silence_add(request: Request, body: SilenceIn, user: ApiAdmin) -> SilenceOut:
     """A silence from now; matchers, or an incident whose labels to silence."""
     state, now = request.app.state, request.app.state.clock()
-    with _engine_session(request) as session:
-        try:
+    with Session(request.app.state.engine) as session:
+        with http_errors():
             matchers = body.matchers
             if not matchers and body.incident_id is not None:
                 matchers = incidents.incident_matchers(
@@ -144,18 +133,14 @@ def api_silence_add(request: Request, body: SilenceIn, user: ApiAdmin) -> Silenc
             silence = incidents.add_silence(session, matchers=matchers, duration=body.duration,
                                             comment=body.comment, user=user.username, now=now)
             session.commit()
-        except triage.QueueError as exc:
-            raise HTTPException(_status(exc), str(exc)) from None
         return _silence_out(silence, now)
 
 
 @router.post("/silences/{silence_id}/expire", response_model=SilenceOut)
 def api_silence_expire(request: Request, silence_id: int, user: ApiAdmin) -> SilenceOut:
     now = request.app.state.clock()
-    with _engine_session(request) as session:
-        try:
+    with Session(request.app.state.engine) as session:
+        with http_errors():
             silence = incidents.expire_silence(session, silence_id=silence_id, now=now)
             session.commit()
-        except triage.QueueError as exc:
-            raise HTTPException(_status(exc), str(exc)) from None
         return _silence_out(silence, now)

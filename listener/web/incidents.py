@@ -3,11 +3,12 @@ time, playbook) and its moves: acknowledge, resolve by hand; admins silence its 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 
 from listener import incidents, triage
 from listener.web.auth import checked_form
 from listener.web.charts import timeline
+from listener.web.errors import http_errors
 from listener.web.routes import Agent, _back, _render, _session
 
 router = APIRouter(include_in_schema=False)
@@ -16,7 +17,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/incidents")
 def incident_list(request: Request, user: Agent):
     with _session(request) as session:
-        rows = triage.incidents(session)
+        rows = incidents.latest(session)
     return _render(request, "incidents.html", {"user": user, "incidents": rows})
 
 
@@ -24,14 +25,10 @@ def incident_list(request: Request, user: Agent):
 def incident_page(request: Request, incident_id: int, user: Agent, before: str | None = None):
     config, now = request.app.state.config, request.app.state.clock()
     with _session(request) as session:
-        try:
+        with http_errors():                      # no such incident, a bad cursor
             incident = incidents.get(session, incident_id)
             linked = incidents.linked_page(session, config=config, incident=incident, now=now,
                                            before=before)
-        except triage.NotFound as exc:
-            raise HTTPException(404, str(exc)) from None
-        except triage.QueueError as exc:
-            raise HTTPException(400, str(exc)) from None
         chart = timeline(incidents.timeline(session, config=config, incident=incident, now=now))
         session.expunge_all()
     playbook = None
@@ -49,27 +46,25 @@ def incident_page(request: Request, incident_id: int, user: Agent, before: str |
 @router.post("/incidents/{incident_id}/ack")
 async def incident_ack(request: Request, incident_id: int, user: Agent):
     form = await checked_form(request)
-    with _session(request) as session:
-        try:
-            triage.acknowledge(session, incident_id=incident_id, user=user.username,
-                               now=request.app.state.clock())
-        except triage.QueueError as exc:
-            raise HTTPException(404, str(exc)) from None
+    with _session(request) as session, http_errors():
+        incidents.acknowledge(session, incident_id=incident_id, user=user.username,
+                              now=request.app.state.clock())
         session.commit()
     return _back(request, form, f"/incidents/{incident_id}")
 
 
 @router.post("/incidents/{incident_id}/resolve")
 async def incident_resolve(request: Request, incident_id: int, user: Agent):
+    """Resolved, or the flash says why not (already resolved); no such incident is a 404."""
     form = await checked_form(request)
     with _session(request) as session:
+        with http_errors():
+            incident = incidents.get(session, incident_id)
         try:
-            incidents.resolve(session, config=request.app.state.config, incident_id=incident_id,
+            incidents.resolve(session, config=request.app.state.config, incident_id=incident.id,
                               user=user.username, now=request.app.state.clock())
             session.commit()
             request.session["flash"] = f"incident {incident_id} resolved"
-        except triage.NotFound as exc:
-            raise HTTPException(404, str(exc)) from None
         except triage.QueueError as exc:
             request.session["flash"] = str(exc)
     return _back(request, form, f"/incidents/{incident_id}")

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from listener import dashboard as dashboard_data
 from listener import store, triage, users
+from listener.incidents import open_incidents
 from listener.sources import SOURCES
 from listener.web.auth import (
     CurrentUser,
@@ -232,7 +233,7 @@ def dashboard(request: Request, user: Agent):
         counts = triage.status_counts(session)
         overdue = triage.overdue_count(session, target=target, now=now)
         attained = triage.sla_attainment(session, target=target, since=now - timedelta(days=7))
-        incidents = triage.open_incidents(session)
+        incidents = open_incidents(session)
         buckets = store.count_buckets(session, step=3600, since=since, until=until)
         by_source = dashboard_data.volume_by_source(session, step=3600, since=since, until=until)
         by_topic = dashboard_data.volume_by_topic(session, step=3600, since=since, until=until)

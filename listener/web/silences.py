@@ -3,11 +3,12 @@ that the list and the incident page (matchers prefilled from the incident) both 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 
 from alerts.silences import Matcher
-from listener import incidents, store, triage
+from listener import incidents, store
 from listener.web.auth import checked_form
+from listener.web.errors import http_errors
 from listener.web.routes import Admin, _back, _render, _session
 
 router = APIRouter(include_in_schema=False)
@@ -29,14 +30,11 @@ def silence_list(request: Request, user: Admin):
 async def silence_add(request: Request, user: Admin):
     """matchers (one a line), duration (e.g. 2h), comment; back to where the form was."""
     form = await checked_form(request)
-    with _session(request) as session:
-        try:
-            silence = incidents.add_silence(
-                session, matchers=str(form.get("matchers", "")).splitlines(),
-                duration=str(form.get("duration", "")), comment=str(form.get("comment", "")),
-                user=user.username, now=request.app.state.clock())
-        except triage.QueueError as exc:
-            raise HTTPException(400, str(exc)) from None
+    with _session(request) as session, http_errors():
+        silence = incidents.add_silence(
+            session, matchers=str(form.get("matchers", "")).splitlines(),
+            duration=str(form.get("duration", "")), comment=str(form.get("comment", "")),
+            user=user.username, now=request.app.state.clock())
         session.commit()
         request.session["flash"] = (f"silence #{silence.id} until "
                                     f"{silence.ends_at:%Y-%m-%d %H:%M} UTC")
@@ -46,12 +44,8 @@ async def silence_add(request: Request, user: Admin):
 @router.post("/admin/silences/{silence_id}/expire")
 async def silence_expire(request: Request, silence_id: int, user: Admin):
     form = await checked_form(request)
-    with _session(request) as session:
-        try:
-            incidents.expire_silence(session, silence_id=silence_id,
-                                     now=request.app.state.clock())
-        except triage.NotFound as exc:
-            raise HTTPException(404, str(exc)) from None
+    with _session(request) as session, http_errors():
+        incidents.expire_silence(session, silence_id=silence_id, now=request.app.state.clock())
         session.commit()
     request.session["flash"] = f"silence #{silence_id} expired"
     return _back(request, form, "/admin/silences")

@@ -1,0 +1,24 @@
+"""How a refused move (triage.QueueError) becomes an HTTP error, for pages and the JSON API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from fastapi import HTTPException
+
+from listener import triage
+
+
+def status_of(exc: triage.QueueError) -> int:
+    """404 for what does not exist, 409 for a state that forbids the move, 400 for bad input."""
+    return 404 if isinstance(exc, triage.NotFound) else 409 if isinstance(
+        exc, triage.Conflict) else 400
+
+
+@contextmanager
+def http_errors() -> Iterator[None]:
+    try:
+        yield
+    except triage.QueueError as exc:
+        raise HTTPException(status_of(exc), str(exc)) from None
