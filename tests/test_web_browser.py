@@ -148,11 +148,16 @@ def test_keyboard_escalates_and_marks_no_response_needed(page_as):
     assert "no response needed" in page.locator(f"#m{second} .status").inner_text()
 
 
-def test_open_an_incident_and_acknowledge_it(page_as, served):
-    _, engine = served
-    page = page_as("alice")
+def open_incident(page):
+    """The demo's incident, from the nav and the incidents list."""
     page.click("nav >> text=Incidents")
     page.locator("table.grid a").first.click()
+    return page
+
+
+def test_open_an_incident_and_acknowledge_it(page_as, served):
+    _, engine = served
+    page = open_incident(page_as("alice"))
     assert page.locator("h1").inner_text().endswith("product safety")
     assert page.locator("ol.examples li").count() >= 3
     assert page.locator(".playbook a").get_attribute("href").startswith("https://")
@@ -200,9 +205,7 @@ def test_screenshots_of_the_queue_and_the_dashboard(page_as):
 def test_silence_and_resolve_an_incident(page_as, served):
     """Last: it resolves the demo's incident, which the screenshots above show open."""
     _, engine = served
-    page = page_as("alice")
-    page.click("nav >> text=Incidents")
-    page.locator("table.grid a").first.click()
+    page = open_incident(page_as("alice"))
     assert page.locator("svg.chart.timeline line.mark-opened").count() == 1
     page.click("details.silence summary")
     assert "topic=product_safety" in page.input_value("textarea[name=matchers]")
