@@ -69,6 +69,7 @@ def test_resolve_by_hand_records_who_tells_slack_and_is_not_reopened_at_once(web
     text = bob.get(page).text
     assert "resolved 2026-10-30 16:30 UTC by <strong>bob</strong>" in text
     assert 'class="resolve"' not in text
+    assert "<td>2026-10-30 16:30 UTC by bob</td>" in bob.get("/incidents").text
     form(bob, f"{page}/resolve", page)
     assert f"incident {iid} is already resolved" in bob.get(page).text
 
