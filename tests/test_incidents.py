@@ -1,5 +1,6 @@
-"""listener.incidents without the web app: when a manual resolution posts to Slack and what the
-decision log says when it does not."""
+"""listener.incidents and listener.dashboard without the web app, on SQLite and PostgreSQL: when
+a manual resolution posts to Slack and what the decision log says when it does not; the linked
+mentions by cursor, the timeline and the dashboard's aggregates."""
 
 from __future__ import annotations
 
@@ -8,10 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from listener import incidents
+from listener import dashboard, incidents
 from listener.config import load_config_file
-from listener.db import create_tables, make_engine
-from listener.models import Decision, Incident, Notification
+from listener.models import Decision, Incident, Label, Mention, MentionTopic, Notification
 from listener.triage import Conflict, NotFound
 from tests.conftest import CONFIG
 
@@ -19,12 +19,9 @@ NOW = datetime(2026, 10, 30, 16, 30, tzinfo=UTC)
 
 
 @pytest.fixture()
-def session():
-    engine = make_engine("sqlite://")
-    create_tables(engine)
+def session(engine):
     with Session(engine) as s:
         yield s
-    engine.dispose()
 
 
 def incident(session, *, rule="safety-reports", notified=True) -> Incident:
@@ -70,3 +67,67 @@ def test_the_matchers_of_an_incident_whose_rule_is_gone_are_its_labels(session):
     row = incident(session, rule="gone-rule")
     assert incidents.incident_matchers(config, row) == [
         "rule=gone-rule", "brand=Lumi Toys", "topic=product_safety"]
+
+
+def mentions(session, n: int, *, topic: str | None, sentiment: str = "negative",
+             source: str = "twitter", start: datetime = NOW - timedelta(hours=2)) -> list[int]:
+    """n labelled mentions of Lumi Toys, ten minutes apart from `start`."""
+    ids = []
+    for i in range(n):
+        at = start + timedelta(minutes=10 * i)
+        m = Mention(source=source, external_id=f"{source}-{topic}-{start:%H%M}-{i}", text=f"t{i}",
+                    author=f"a{i}", created_at=at, created_epoch=int(at.timestamp()),
+                    collected_at=at, brand="Lumi Toys")
+        session.add(m)
+        session.flush()
+        session.add(Label(mention_id=m.id, sentiment=sentiment, sentiment_score=0.9,
+                          model_version="test", classified_at=at))
+        if topic:
+            session.add(MentionTopic(mention_id=m.id, topic=topic, score=1.0,
+                                     created_epoch=m.created_epoch))
+        ids.append(m.id)
+    session.commit()
+    return ids
+
+
+def test_linked_mentions_page_by_cursor_newest_first(session):
+    config = load_config_file(CONFIG, env={})
+    linked = mentions(session, 7, topic="product_safety")
+    mentions(session, 3, topic="shipping")                                # another group
+    mentions(session, 2, topic="product_safety", start=NOW - timedelta(hours=9))  # before
+    row = incident(session)
+    seen, cursor = [], None
+    while True:
+        page = incidents.linked_page(session, config=config, incident=row, now=NOW,
+                                     before=cursor, limit=3)
+        assert page.total == 7
+        seen += [m.id for m in page.mentions]
+        if not (cursor := page.next):
+            break
+    assert seen == linked[::-1]
+    with pytest.raises(incidents.QueueError, match=r"cursor 'x' is not of the form epoch\.id"):
+        incidents.linked_page(session, config=config, incident=row, now=NOW, before="x")
+
+
+def test_the_timeline_counts_the_group_and_marks_its_moments(session):
+    config = load_config_file(CONFIG, env={})
+    mentions(session, 7, topic="product_safety")
+    mentions(session, 3, topic="shipping")
+    row = incident(session)
+    row.acknowledged_at = NOW
+    data = incidents.timeline(session, config=config, incident=row, now=NOW)
+    assert sum(data["counts"].values()) == 7 and data["n"] * data["step"] >= 12 * 3600
+    assert [name for name, _ in data["marks"]] == ["opened", "acknowledged"]
+
+
+def test_dashboard_volume_by_source_and_topic_and_the_sentiment_split(session):
+    mentions(session, 4, topic="product_safety", source="reddit")
+    mentions(session, 2, topic=None, sentiment="positive")
+    since, until = int((NOW - timedelta(days=1)).timestamp()), int(NOW.timestamp())
+    by_source = dashboard.volume_by_source(session, step=3600, since=since, until=until)
+    assert {k: sum(v.values()) for k, v in by_source.items()} == {"reddit": 4, "twitter": 2}
+    by_topic = dashboard.volume_by_topic(session, step=3600, since=since, until=until)
+    assert {k: sum(v.values()) for k, v in by_topic.items()} == {"product_safety": 4}
+    assert all(b * 3600 >= since for b in by_topic["product_safety"])
+    assert dashboard.sentiment_split(session, since=since, until=until) == {
+        "negative": 4, "positive": 2}
