@@ -1,6 +1,7 @@
-"""What people do to an incident from the queue (acknowledge it, resolve it by hand, silence its
-kind) and what the incident pages read about it (the latest and the open incidents, one
-incident's linked mentions a keyset page at a time, its timeline).
+"""What people do to an incident from the queue (resolve it by hand, silence its kind;
+acknowledging is listener/acks.py, shared with Slack's button) and what the incident pages read
+about it (the latest and the open incidents, one incident's linked mentions a keyset page at a
+time, its timeline).
 
 A manual resolution goes the way the detect step's own does: the incident is resolved, the
 decision logged, and, when a message went out and send_resolved is on, the resolution posted in
@@ -43,15 +44,6 @@ def latest(session: Session, *, limit: int = 100) -> list[Incident]:
 def open_incidents(session: Session) -> list[Incident]:
     return list(session.scalars(select(Incident).where(Incident.status == "open")
                                 .order_by(Incident.level.desc(), Incident.id.desc())))
-
-
-def acknowledge(session: Session, *, incident_id: int, user: str, now: datetime) -> Incident:
-    """Record who acknowledged, once: a second acknowledgement keeps the first."""
-    incident = get(session, incident_id)
-    if incident.acknowledged_by is None:
-        incident.acknowledged_by, incident.acknowledged_at = user, now
-        session.add(incident)
-    return incident
 
 
 def rule_of(config: Config, incident: Incident) -> Rule | None:

@@ -85,6 +85,20 @@ def test_resolve_by_hand_records_who_tells_slack_and_is_not_reopened_at_once(web
     assert res.status_code == 400 and "path.incident_id:" in res.text
 
 
+def test_acknowledge_on_the_page_or_the_api_tells_slack_as_the_button_does(web):
+    app, engine, iid = web
+    alice, c = login(app, "alice"), client(app)
+    form(alice, f"/incidents/{iid}/ack", f"/incidents/{iid}")
+    assert c.post(f"/api/incidents/{iid}/ack", headers=bearer(engine, "bob")).json()[
+        "acknowledged_by"] == "alice"                        # the first acknowledgement stays
+    with Session(engine) as s:
+        kinds = s.exec(select(Notification.kind).where(Notification.incident_id == iid)
+                       .order_by(Notification.id)).all()
+    assert kinds == ["first", "acknowledged"]
+    assert form(alice, "/incidents/999/ack", "/queue").status_code == 404
+    assert c.post("/api/incidents/999/ack", headers=bearer(engine, "bob")).status_code == 404
+
+
 def test_resolved_by_hand_holds_until_it_rises_or_was_quiet():
     from datetime import UTC, datetime
 

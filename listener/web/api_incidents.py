@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from alerts.silences import Matcher
-from listener import incidents, store
+from listener import acks, incidents, store
 from listener.models import Silence
 from listener.views import mention_record
 from listener.web.api import ApiUser, api_user
@@ -88,10 +88,13 @@ def api_linked(request: Request, incident_id: int, user: ApiUser, before: str | 
 
 @router.post("/incidents/{incident_id}/ack")
 def api_ack(request: Request, incident_id: int, user: ApiUser) -> dict:
+    """Record who acknowledged (once since it last escalated); Slack's alert says so too."""
     with Session(request.app.state.engine) as session:
-        with http_errors():
-            incident = incidents.acknowledge(session, incident_id=incident_id,
-                                             user=user.username, now=request.app.state.clock())
+        incident = acks.acknowledge(session, config=request.app.state.config,
+                                    incident_id=incident_id, user=user.username,
+                                    now=request.app.state.clock())
+        if incident is None:
+            raise HTTPException(404, f"no incident {incident_id}")
         session.commit()
         session.refresh(incident)
         return incident.model_dump(mode="json")

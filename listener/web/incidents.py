@@ -1,11 +1,12 @@
 """The incident pages: the list, one incident (evidence, timeline, linked mentions a page at a
-time, playbook) and its moves: acknowledge, resolve by hand; admins silence its kind from here."""
+time, playbook) and its moves: acknowledge (as Slack's button does), resolve by hand; admins
+silence its kind from here."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 
-from listener import incidents, triage
+from listener import acks, incidents, triage
 from listener.web.auth import checked_form
 from listener.web.charts import timeline
 from listener.web.errors import http_errors
@@ -46,9 +47,12 @@ def incident_page(request: Request, incident_id: int, user: Agent, before: str |
 @router.post("/incidents/{incident_id}/ack")
 async def incident_ack(request: Request, incident_id: int, user: Agent):
     form = await checked_form(request)
-    with _session(request) as session, http_errors():
-        incidents.acknowledge(session, incident_id=incident_id, user=user.username,
-                              now=request.app.state.clock())
+    with _session(request) as session:
+        acknowledged = acks.acknowledge(session, config=request.app.state.config,
+                                        incident_id=incident_id, user=user.username,
+                                        now=request.app.state.clock())
+        if acknowledged is None:
+            raise HTTPException(404, f"no incident {incident_id}")
         session.commit()
     return _back(request, form, f"/incidents/{incident_id}")
 
