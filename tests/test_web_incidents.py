@@ -95,6 +95,11 @@ def test_acknowledge_on_the_page_or_the_api_tells_slack_as_the_button_does(web):
         kinds = s.exec(select(Notification.kind).where(Notification.incident_id == iid)
                        .order_by(Notification.id)).all()
     assert kinds == ["first", "acknowledged"]
+    assert "Acknowledged by <strong>alice</strong>" in alice.get(f"/incidents/{iid}").text
+    with Session(engine) as s:                          # it escalates: acknowledge it again
+        s.get(Incident, iid).escalated_at = AT + timedelta(minutes=1)
+        s.commit()
+    assert 'class="acknowledge"' in alice.get(f"/incidents/{iid}").text
     assert form(alice, "/incidents/999/ack", "/queue").status_code == 404
     assert c.post("/api/incidents/999/ack", headers=bearer(engine, "bob")).status_code == 404
 

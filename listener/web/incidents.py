@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 
 from listener import acks, incidents, triage
+from listener.detection import acknowledged
 from listener.web.auth import checked_form
 from listener.web.charts import timeline
 from listener.web.errors import http_errors
@@ -39,7 +40,7 @@ def incident_page(request: Request, incident_id: int, user: Agent, before: str |
             playbook = config.playbooks.get(topic.playbook)
     return _render(request, "incident.html", {
         "user": user, "incident": incident, "ev": incident.evidence, "playbook": playbook,
-        "linked": linked, "before": before, "chart": chart,
+        "linked": linked, "before": before, "chart": chart, "acked": acknowledged(incident),
         "matchers": "\n".join(incidents.incident_matchers(config, incident)),
         "durations": incidents.SILENCE_DURATIONS})
 
