@@ -12,12 +12,13 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from alerts.silences import Matcher
-from listener import acks, incidents, store
+from listener import incidents, store
 from listener.models import Silence
 from listener.views import mention_record
 from listener.web.api import ApiUser, api_user
 from listener.web.auth import CurrentUser
 from listener.web.errors import http_errors
+from listener.web.incidents import acknowledge
 
 router = APIRouter(prefix="/api", tags=["incidents"])
 
@@ -90,12 +91,7 @@ def api_linked(request: Request, incident_id: int, user: ApiUser, before: str | 
 def api_ack(request: Request, incident_id: int, user: ApiUser) -> dict:
     """Record who acknowledged (once since it last escalated); Slack's alert says so too."""
     with Session(request.app.state.engine) as session:
-        incident = acks.acknowledge(session, config=request.app.state.config,
-                                    incident_id=incident_id, user=user.username,
-                                    now=request.app.state.clock())
-        if incident is None:
-            raise HTTPException(404, f"no incident {incident_id}")
-        session.commit()
+        incident = acknowledge(request, session, incident_id, user.username)
         session.refresh(incident)
         return incident.model_dump(mode="json")
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 
 from listener import acks, incidents, triage
 from listener.detection import acknowledged
+from listener.models import Incident
 from listener.web.auth import checked_form
 from listener.web.charts import timeline
 from listener.web.errors import http_errors
@@ -45,16 +46,22 @@ def incident_page(request: Request, incident_id: int, user: Agent, before: str |
         "durations": incidents.SILENCE_DURATIONS})
 
 
+def acknowledge(request: Request, session, incident_id: int, user: str) -> Incident:
+    """The incident acknowledged by `user` as Slack's button does (404 for no such incident)."""
+    incident = acks.acknowledge(session, config=request.app.state.config,
+                                incident_id=incident_id, user=user,
+                                now=request.app.state.clock())
+    if incident is None:
+        raise HTTPException(404, f"no incident {incident_id}")
+    session.commit()
+    return incident
+
+
 @router.post("/incidents/{incident_id}/ack")
 async def incident_ack(request: Request, incident_id: int, user: Agent):
     form = await checked_form(request)
     with _session(request) as session:
-        acknowledged = acks.acknowledge(session, config=request.app.state.config,
-                                        incident_id=incident_id, user=user.username,
-                                        now=request.app.state.clock())
-        if acknowledged is None:
-            raise HTTPException(404, f"no incident {incident_id}")
-        session.commit()
+        acknowledge(request, session, incident_id, user.username)
     return _back(request, form, f"/incidents/{incident_id}")
 
 
