@@ -86,6 +86,8 @@ def build_notifier(config: Config, *, pacer: Pacer | None = None) -> Notifier:
         from slack_sdk.webhook import WebhookClient
 
         from alerts.webhook import WebhookNotifier, quiet_logger
+        log.info("Slack through an incoming webhook: every message goes to its one channel; "
+                 "no threads, message updates or charts (a bot token has them)")
         return WebhookNotifier(WebhookClient(config.slack.webhook_url.get_secret_value(),
                                              timeout=15, retry_handlers=[],
                                              logger=quiet_logger()), pacer)
