@@ -29,21 +29,56 @@ def bare(token: str) -> str:
     return token[1:] if token[:1] in "#@" else token
 
 
-def find_keyword(tokens: list[str], keyword: str) -> bool:
-    """A keyword is a word or a phrase; a trailing * makes its last word a prefix."""
-    wildcard = keyword.endswith("*")
-    words = tokenize(keyword.rstrip("*"))
-    if not words:
+class Words:
+    """A text's tokens as keyword matching reads them: the tokens, the same without their
+    #/@ sign, and both as sets (a one-word keyword is then one set lookup)."""
+
+    __slots__ = ("bare", "bare_set", "token_set", "tokens")
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.bare = [bare(t) for t in self.tokens]
+        self.token_set = set(self.tokens)
+        self.bare_set = set(self.bare)
+
+
+class Keyword:
+    """A keyword is a word or a phrase; a trailing * makes its last word a prefix. A word with
+    a #/@ sign matches only the token with that sign; a plain word matches either."""
+
+    __slots__ = ("text", "wildcard", "words")
+
+    def __init__(self, keyword: str) -> None:
+        self.text = keyword
+        self.wildcard = keyword.endswith("*")
+        self.words = tuple(tokenize(keyword.rstrip("*")))
+
+    def _token(self, words: Words, i: int, w: str) -> str:
+        return words.tokens[i] if w[:1] in "#@" else words.bare[i]
+
+    def found_in(self, words: Words) -> bool:
+        n = len(self.words)
+        if n == 0:
+            return False
+        first = self.words[0]
+        seen = words.token_set if first[:1] in "#@" else words.bare_set
+        if n == 1:
+            if self.wildcard:
+                return any(t.startswith(first) for t in seen)
+            return first in seen
+        if first not in seen:  # only the last word of a phrase can be a prefix
+            return False
+        last = n - 1
+        for i in range(len(words.tokens) - n + 1):
+            for k, w in enumerate(self.words):
+                tok = self._token(words, i + k, w)
+                if not (tok == w or (k == last and self.wildcard and tok.startswith(w))):
+                    break
+            else:
+                return True
         return False
-    n = len(words)
-    for i in range(len(tokens) - n + 1):
-        ok = True
-        for k, w in enumerate(words):
-            tok = bare(tokens[i + k]) if w[:1] not in "#@" else tokens[i + k]
-            last = k == n - 1
-            if not (tok == w or (last and wildcard and tok.startswith(w))):
-                ok = False
-                break
-        if ok:
-            return True
-    return False
+
+
+def find_keyword(tokens: list[str], keyword: str) -> bool:
+    """Whether the tokens (of `tokenize`) contain the keyword (see `Keyword`)."""
+    return Keyword(keyword).found_in(Words(tokens))

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from classifiers.base import TopicHit, TopicSpec
-from classifiers.text import find_keyword, tokenize
+from classifiers.text import Keyword, Words, tokenize
 
 
 class TopicMatcher:
@@ -20,18 +20,20 @@ class TopicMatcher:
         """`embed(texts) -> np.ndarray` of L2-normalised rows."""
         self.topics = list(topics)
         self._refs: list[tuple[np.ndarray, list[str]]] = []
+        self._keywords = [[Keyword(k) for k in t.keywords] for t in self.topics]
         for t in self.topics:
             refs = [t.description, *t.examples]
             self._refs.append((embed(refs), refs))
 
     def match(self, texts: Sequence[str], embeddings: np.ndarray) -> list[dict[str, TopicHit]]:
         out: list[dict[str, TopicHit]] = [{} for _ in texts]
-        token_lists = [tokenize(t) for t in texts]
-        for topic, (ref_emb, refs) in zip(self.topics, self._refs, strict=True):
+        word_lists = [Words(tokenize(t)) for t in texts]
+        for topic, keywords, (ref_emb, refs) in zip(self.topics, self._keywords, self._refs,
+                                                    strict=True):
             sims = embeddings @ ref_emb.T  # (n_texts, n_refs)
             best = sims.argmax(axis=1)
-            for i, tokens in enumerate(token_lists):
-                kw = next((k for k in topic.keywords if find_keyword(tokens, k)), None)
+            for i, words in enumerate(word_lists):
+                kw = next((k.text for k in keywords if k.found_in(words)), None)
                 sim = float(sims[i, best[i]])
                 if kw is not None:
                     out[i][topic.name] = TopicHit(1.0, f'keyword "{kw}"')
@@ -45,14 +47,15 @@ class TopicMatcher:
     def explain(self, text: str, embedding: np.ndarray) -> list[tuple[str, bool, TopicHit]]:
         """Every topic with its best evidence, matched or not: the keyword found, or else the
         nearest of its description and examples with the similarity (as `match` decides)."""
-        tokens = tokenize(text)
+        words = Words(tokenize(text))
         out = []
-        for topic, (ref_emb, refs) in zip(self.topics, self._refs, strict=True):
+        for topic, keywords, (ref_emb, refs) in zip(self.topics, self._keywords, self._refs,
+                                                    strict=True):
             sims = ref_emb @ embedding
             b = int(sims.argmax())
             sim = float(sims[b])
             what = "description" if b == 0 else "example"
-            kw = next((k for k in topic.keywords if find_keyword(tokens, k)), None)
+            kw = next((k.text for k in keywords if k.found_in(words)), None)
             if kw is not None:
                 out.append((topic.name, True, TopicHit(1.0, f'keyword "{kw}"')))
             elif sim >= topic.similarity:

@@ -114,4 +114,5 @@ def train_sentiment(data: Path, out: Path = WEIGHTS, *, hidden: int = 256, epoch
             "val_recall_per_class": json.dumps(recalls)}
     out.parent.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(out), metadata=meta)
-    return TrainReport(len(train_y), len(val_y), score, dict(zip(LABELS, recalls, strict=True)), out)
+    per_class = dict(zip(LABELS, recalls, strict=True))
+    return TrainReport(len(train_y), len(val_y), score, per_class, out)

@@ -438,7 +438,8 @@ def _describe(err: dict, secret_paths: set[str]) -> str:
     loc = err["loc"]
     path = _loc(loc)
     value = err.get("input")
-    shown = "the value from the environment" if path in secret_paths else json.dumps(value, default=str)
+    shown = ("the value from the environment" if path in secret_paths
+             else json.dumps(value, default=str))
     kind = err["type"]
     if kind == "extra_forbidden":
         key = str(loc[-1])
@@ -446,7 +447,8 @@ def _describe(err: dict, secret_paths: set[str]) -> str:
             return (f"{path}: unknown source {json.dumps(key)};"
                     f"{_did_you_mean(key, list(SOURCES))} valid sources: {', '.join(SOURCES)}")
         valid = _valid_keys(Config, loc)
-        return f"{path}: unknown key;{_did_you_mean(key, valid)} valid keys here: {', '.join(valid)}"
+        return (f"{path}: unknown key;{_did_you_mean(key, valid)} "
+                f"valid keys here: {', '.join(valid)}")
     if kind == "missing":
         return f"{path}: required key is missing"
     if kind == "value_error":
@@ -469,7 +471,8 @@ def _describe(err: dict, secret_paths: set[str]) -> str:
     return f"{path}: {shown}: {err['msg']}"
 
 
-def load_config(text: str, env: Mapping[str, str] | None = None, *, source: str = "config") -> Config:
+def load_config(text: str, env: Mapping[str, str] | None = None, *,
+                source: str = "config") -> Config:
     """Parse and validate config text. Raises ConfigError listing every problem found."""
     env = os.environ if env is None else env
     try:
@@ -477,7 +480,8 @@ def load_config(text: str, env: Mapping[str, str] | None = None, *, source: str 
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ConfigError([f"{where}not valid YAML: {getattr(exc, 'problem', exc)}"], source) from None
+        raise ConfigError([f"{where}not valid YAML: {getattr(exc, 'problem', exc)}"],
+                          source) from None
     if not isinstance(data, dict):
         raise ConfigError(["the file must be a mapping with at least a brands: key"], source)
     problems: list[str] = []
@@ -492,7 +496,8 @@ def load_config(text: str, env: Mapping[str, str] | None = None, *, source: str 
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            if err["type"] == "value_error" and isinstance(err.get("ctx", {}).get("error"), ConfigError):
+            inner = err.get("ctx", {}).get("error")
+            if err["type"] == "value_error" and isinstance(inner, ConfigError):
                 problems.extend(err["ctx"]["error"].problems)
             else:
                 problems.append(_describe(err, secret_paths))

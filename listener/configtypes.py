@@ -27,7 +27,8 @@ def parse_duration(value: object) -> timedelta:
         return value
     m = _DURATION.match(value) if isinstance(value, str) else None
     if not m:
-        raise ValueError(f'{json.dumps(value)} is not a duration; write e.g. "90s", "15m", "2h" or "1d"')
+        raise ValueError(f'{json.dumps(value)} is not a duration; '
+                         'write e.g. "90s", "15m", "2h" or "1d"')
     seconds = float(m.group(1)) * _UNITS[m.group(2)]
     if seconds <= 0:
         raise ValueError(f"{json.dumps(value)} must be longer than zero")

@@ -96,9 +96,10 @@ def _summary(engine, cfg, url: str, seconds: float, finished: bool) -> None:
     click.echo("")
     if not finished:
         click.echo("Stopped before the end of the stream.")
-    click.echo(f"Replayed {state.fetched if state else 0} mentions in {seconds:.0f}s: {stored} about "
-               f"your brands were stored, {state.dropped if state else 0} did not match any brand "
-               f"query, {state.malformed if state else 0} malformed lines were skipped.")
+    click.echo(f"Replayed {state.fetched if state else 0} mentions in {seconds:.0f}s: "
+               f"{stored} about your brands were stored, {state.dropped if state else 0} did "
+               f"not match any brand query, {state.malformed if state else 0} malformed lines "
+               "were skipped.")
     if not incidents:
         click.echo("No incident opened.")
     for inc in incidents:

@@ -11,8 +11,16 @@ from sqlalchemy.orm import Session
 
 from classifiers.base import Labels
 from listener import dedup
-from listener.models import (Incident, Label, Mention, MentionBand, MentionTopic, Silence,
-                             SourceState, utcnow)
+from listener.models import (
+    Incident,
+    Label,
+    Mention,
+    MentionBand,
+    MentionTopic,
+    Silence,
+    SourceState,
+    utcnow,
+)
 from listener.sources.base import Cursor, RawMention
 
 

@@ -71,7 +71,7 @@ def test_ordinary_chatter_alone_raises_no_alert(sqlite_engine, demo_config, make
     """A day and a half of background (praise, shipping questions, other complaints, slang
     like 'this flashlight is fire'), up to the first safety report: nothing is sent."""
     src = ReplaySource(ReplaySettings(), base_dir=Path("."), clock=lambda: None)
-    first, _ = src.time_range()
+    _first, _ = src.time_range()
     until = datetime.fromisoformat(CRISIS_START + ":00+00:00")
     run(sqlite_engine, demo_config, make_classifier(demo_config), fake_slack, until=until)
     assert fake_slack.messages == []

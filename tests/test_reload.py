@@ -102,7 +102,7 @@ def running(tmp_path, fake_slack, sqlite_engine, make_classifier):
 
 
 def test_a_valid_change_is_applied_while_the_daemon_runs(running, fake_slack):
-    daemon, path, stream, text = running
+    daemon, path, stream, _text = running
     engine = daemon.engine
     wait_for(lambda: brands(engine).get("1") == "Lumi Toys")
     assert "2" not in brands(engine)            # acme is not listened for yet
@@ -135,7 +135,8 @@ def test_an_invalid_change_is_refused_and_the_admin_channel_is_told(running, fak
     write_config(path, text.replace('query: lumitoys OR "lumi toys"',
                                     'query: (lumitoys OR "lumi toys"'))
     msg = wait_for(lambda: fake_slack.messages)[0]
-    error = 'brands[0].query: "(lumitoys OR \\"lumi toys\\"" is not a valid query: the ( at column 1 is not closed'
+    error = ('brands[0].query: "(lumitoys OR \\"lumi toys\\"" is not a valid query: '
+             'the ( at column 1 is not closed')
     assert msg["channel"] == "#listener-admin"
     assert msg["text"].startswith(f":warning: Config reload refused (watch): {path}\n")
     assert f"{path}: {error}" in msg["text"]

@@ -76,7 +76,7 @@ def test_classification_claims_unlabelled_mentions_and_stores_topics(engine):
         s.commit()
     with Session(engine) as s:
         assert [m.external_id for m in store.unclassified(s, limit=10)] == ["2"]
-        (m, lab), _ = store.mentions_page(s, limit=None)
+        (_m, lab), _ = store.mentions_page(s, limit=None)
         assert lab.model_version == "test-model@1"
         assert lab.topics == {"product_safety": {"score": 1.0, "evidence": 'keyword "burn*"'}}
         since, until = int(T0.timestamp()), int(T0.timestamp()) + 3600
