@@ -44,6 +44,14 @@ class BuiltinClassifier:
     def classify(self, texts: Sequence[str]) -> list[Labels]:
         if not texts:
             return []
+        from threadpoolctl import threadpool_limits
+
+        # the ONNX sessions already keep every core busy; BLAS threads woken by the small
+        # matrix products here (heads, topic similarity) would only fight them for the cores
+        with threadpool_limits(1, user_api="blas"):
+            return self._classify(texts)
+
+    def _classify(self, texts: Sequence[str]) -> list[Labels]:
         texts = [clean(t) for t in texts]
         pooled, first = self.encoder.forward(texts, batch_size=self.batch_size)
         if self.sentiment is not None:
@@ -79,10 +87,13 @@ class BuiltinClassifier:
 def builtin_encoder(head: SentimentHead, *, threads: int | None = None,
                     fast: bool = True) -> Encoder:
     """The encoder as the built-in model runs it: adapters merged, ONNX int8 when fast."""
-    encoder = Encoder(threads=threads, max_length=int(head.meta.get("max_length", 128)))
+    encoder = Encoder(threads=threads, max_length=int(head.meta.get("max_length", 128)),
+                      layers=int(head.meta.get("layers", 0)) or None)
     if head.adapters:
         from classifiers.lora import merge_lora
         merge_lora(encoder.model, head.adapters)
+    if head.align is not None:
+        encoder.set_alignment(*head.align)
     if fast:
         encoder.use_onnx(tag=head.version)
     return encoder

@@ -45,7 +45,8 @@ class Encoder:
     plus the first token's state for heads trained on it."""
 
     def __init__(self, path: str | Path | None = None, *, threads: int | None = None,
-                 max_length: int = MAX_LENGTH) -> None:
+                 max_length: int = MAX_LENGTH, layers: int | None = None) -> None:
+        """`layers`: keep only the first N transformer layers (a distilled student's depth)."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         import torch
         from transformers import AutoModel, AutoTokenizer
@@ -62,11 +63,30 @@ class Encoder:
         self.tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
         self.model = AutoModel.from_pretrained(self.path, local_files_only=True)
         self.model.eval()
+        depth = len(self.model.encoder.layer)
+        if layers is not None and not 1 <= layers <= depth:
+            raise ModelError(f"the encoder has {depth} layers; cannot keep {layers}")
+        if layers and layers < depth:
+            self.model.encoder.layer = self.model.encoder.layer[:layers]
+            self.model.config.num_hidden_layers = layers
+        self.layers = len(self.model.encoder.layer)
         self.max_length = max_length
         self.dim = int(self.model.config.hidden_size)
         self.name = self.path.name if path else "all-MiniLM-L6-v2"
+        if self.layers < depth:
+            self.name += f"[:{self.layers}]"
         self._onnx = None
         self.backend = "torch"
+        self.align: tuple[np.ndarray, np.ndarray] | None = None
+
+    def set_alignment(self, weight: np.ndarray, bias: np.ndarray) -> None:
+        """Map the mean-pooled embedding through `x @ weight.T + bias` (then L2-normalise): a
+        student with fewer layers is mapped into the full base encoder's embedding space, so
+        topic similarities and their thresholds mean what they meant."""
+        if weight.shape != (self.dim, self.dim) or bias.shape != (self.dim,):
+            raise ModelError(f"alignment of shape {weight.shape} does not fit a {self.dim}-d "
+                             "encoder")
+        self.align = (weight.astype(np.float32), bias.astype(np.float32))
 
     # -- fast path --------------------------------------------------------------------------
     def use_onnx(self, tag: str = "") -> Path:
@@ -90,7 +110,7 @@ class Encoder:
         return path
 
     def onnx_path(self, tag: str) -> Path:
-        digest = hashlib.sha256(f"{self.path}|{tag}|v2".encode()).hexdigest()[:16]
+        digest = hashlib.sha256(f"{self.path}|{self.layers}|{tag}|v2".encode()).hexdigest()[:16]
         return cache_dir() / f"encoder-{digest}-int8.onnx"
 
     def _export(self, path: Path) -> None:
@@ -138,12 +158,20 @@ class Encoder:
         hidden = self._hidden(batch, session)
         mask = np.asarray(batch["attention_mask"])[..., None].astype(np.float32)
         mean = (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
-        pooled = mean / np.clip(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12, None)
-        return pooled, hidden[:, 0]
+        return _normalise(mean), hidden[:, 0]
 
     def forward(self, texts: Sequence[str], *, batch_size: int = 64,
                 progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(mean-pooled L2-normalised embeddings, first-token states), rows in input order."""
+        pooled, first = self._forward(texts, batch_size, progress)
+        if self.align is not None:
+            # once for all rows, here in the calling thread: a BLAS product inside the worker
+            # threads wakes BLAS's own threads, which then fight the ONNX sessions for the cores
+            pooled = _normalise(pooled @ self.align[0].T + self.align[1])
+        return pooled, first
+
+    def _forward(self, texts: Sequence[str], batch_size: int,
+                 progress: Callable[[int], None] | None) -> tuple[np.ndarray, np.ndarray]:
         pooled = np.zeros((len(texts), self.dim), dtype=np.float32)
         first = np.zeros((len(texts), self.dim), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -178,3 +206,7 @@ class Encoder:
                progress: Callable[[int], None] | None = None) -> np.ndarray:
         """Embed texts; returns an array of shape (len(texts), dim), rows in input order."""
         return self.forward(texts, batch_size=batch_size, progress=progress)[0]
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    return x / np.clip(np.linalg.norm(x, axis=1, keepdims=True), 1e-12, None)

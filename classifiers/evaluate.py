@@ -44,3 +44,28 @@ def topics_report(gold: Sequence[str | None], predicted: Sequence[set[str]],
                   "support": tp + fn, "predicted": tp + fp}
     return {"n": len(gold), "macro_f1": float(np.mean([v["f1"] for v in per.values()]))
             if per else 0.0, "per_topic": per}
+
+
+def tune_thresholds(gold: Sequence[str | None], scores: Sequence[dict[str, float]],
+                    topics: Sequence[str], grid: Sequence[float] | None = None) -> dict:
+    """The similarity threshold with the best F1 for each topic. `scores` holds, per row, each
+    topic's score when every threshold is off (1.0 for a keyword hit, else the best
+    similarity). Ties go to the higher threshold (fewer false alarms)."""
+    grid = list(grid) if grid is not None else [round(x, 2) for x in np.arange(0.2, 1.0, 0.01)]
+    out = {}
+    for t in topics:
+        s = np.array([row.get(t, -1.0) for row in scores])
+        g = np.array([x == t for x in gold])
+        best = None
+        for thr in grid:
+            p = s >= thr
+            tp, fp, fn = int((p & g).sum()), int((p & ~g).sum()), int((~p & g).sum())
+            prec = tp / (tp + fp) if tp + fp else 0.0
+            rec = tp / (tp + fn) if tp + fn else 0.0
+            f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+            if best is None or f1 >= best["f1"]:
+                best = {"threshold": thr, "precision": prec, "recall": rec, "f1": f1,
+                        "support": int(g.sum())}
+        out[t] = best
+    return {"macro_f1": float(np.mean([v["f1"] for v in out.values()])) if out else 0.0,
+            "per_topic": out}

@@ -1,10 +1,18 @@
 """Fine-tune the built-in encoder for sentiment with LoRA adapters (`listener train sentiment`).
 
 Loss = class-balanced cross-entropy of a linear head on the [CLS] state
+     + distill * KL(teacher's probabilities || the head's)       (when a teacher is given)
      + keep * (1 - cosine(mean-pooled embedding, the base encoder's embedding)).
-The second term keeps the mean-pooled sentence embedding where the base encoder put it, so the
-one forward pass that scores sentiment also serves topic similarity unchanged. What ships is the
-adapters and the head (a few MB); the base encoder comes from its package.
+The last term keeps the mean-pooled sentence embedding where the full base encoder put it, so
+the one forward pass that scores sentiment also serves topic similarity (and its thresholds)
+unchanged. A student's pooled embedding goes through a linear map (`align.w`, `align.b`,
+learnt with the adapters) first: without it a 4-layer student stays at cosine 0.64.
+
+`layers` keeps only the first N of the encoder's six layers: a 4-layer student runs about 1.5x
+faster. It learns from the labels and from a 6-layer teacher (a model trained the same way with
+layers=6, shipped as `sentiment_teacher.safetensors` so the student can be reproduced), and
+learns to put its mean-pooled embedding where the 6-layer base encoder puts it. What ships is
+the adapters and the head (a few MB); the base encoder comes from its package.
 """
 
 from __future__ import annotations
@@ -19,8 +27,10 @@ import numpy as np
 
 from classifiers.encoder import Encoder
 from classifiers.lora import add_lora, lora_state
-from classifiers.sentiment import LABELS
+from classifiers.sentiment import LABELS, WEIGHTS
 from classifiers.train import macro_recall, read_split
+
+TEACHER = WEIGHTS.with_name("sentiment_teacher.safetensors")
 
 
 @dataclass
@@ -46,8 +56,9 @@ def _batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[li
 
 def finetune_sentiment(data: Path, out: Path, *, epochs: float = 1.0, batch_size: int = 32,
                        lr: float = 5e-4, rank: int = 16, keep: float = 1.0, max_length: int = 64,
-                       eval_every: int = 400, seed: int = 0, threads: int | None = None,
-                       anchor: np.ndarray | None = None, progress=None,
+                       eval_every: int = 200, seed: int = 0, threads: int | None = None,
+                       anchor: np.ndarray | None = None, progress=None, layers: int = 6,
+                       teacher: Path | None = None, distill: float = 1.0,
                        log=print) -> FinetuneReport:
     import torch
     from safetensors.torch import save_file
@@ -58,16 +69,31 @@ def finetune_sentiment(data: Path, out: Path, *, epochs: float = 1.0, batch_size
         torch.set_num_threads(threads)
     texts, labels = read_split(data, "train")
     val_texts, val_labels = read_split(data, "val")
-    base = Encoder(max_length=max_length)
+    full = Encoder(max_length=max_length)
+    full.use_onnx(tag="base")
     if anchor is None:
         log("embedding the training texts with the base encoder (the anchor for topics)")
         step = progress("anchor", len(texts)) if progress else None
-        anchor = base.encode(texts, batch_size=128, progress=step)
+        anchor = full.encode(texts, progress=step)
+    val_anchor = torch.from_numpy(full.encode(val_texts))
+    del full
     anchor = torch.from_numpy(np.asarray(anchor, dtype=np.float32))
+    soft = None
+    if teacher is not None:
+        soft = torch.from_numpy(_teacher_proba(teacher, texts, progress, log))
+    base = Encoder(max_length=max_length, layers=layers)
     model = base.model
     tok = base.tokenizer
     params = add_lora(model, rank=rank)
     head = torch.nn.Sequential(torch.nn.Dropout(0.1), torch.nn.Linear(base.dim, len(LABELS)))
+    # a student (fewer layers) also learns a linear map of its pooled embedding into the base
+    # encoder's space, trained with its adapters; the full-depth model needs none
+    align = torch.nn.Linear(base.dim, base.dim) if base.layers < 6 else None
+    if align is not None:
+        with torch.no_grad():
+            align.weight.copy_(torch.eye(base.dim))
+            align.bias.zero_()
+        params = params + list(align.parameters())
     counts = np.bincount(labels, minlength=len(LABELS))
     weight = torch.tensor(len(labels) / (len(LABELS) * np.maximum(counts, 1)), dtype=torch.float32)
     ce = torch.nn.CrossEntropyLoss(weight=weight)
@@ -86,31 +112,43 @@ def finetune_sentiment(data: Path, out: Path, *, epochs: float = 1.0, batch_size
     data_hash = hashlib.sha256((data / "train_text.txt").read_bytes()).hexdigest()[:12]
 
     def evaluate():
+        """Val macro recall and per-class recalls (and the val cosine to the base's pooled
+        embedding, logged: what topic similarity relies on)."""
         model.eval()
         head.eval()
-        preds = []
         with torch.inference_mode():
             order = sorted(range(len(val_texts)), key=lambda i: len(val_texts[i]))
-            out = np.zeros(len(val_texts), dtype=np.int64)
+            preds = np.zeros(len(val_texts), dtype=np.int64)
+            cosines = []
             for s in range(0, len(order), 128):
                 ids = order[s:s + 128]
                 enc = tok([val_texts[i] for i in ids], padding=True, truncation=True,
                           max_length=max_length, return_tensors="pt")
-                logits = head(model(**enc).last_hidden_state[:, 0])
-                out[ids] = logits.argmax(1).numpy()
-            preds = out
+                hidden = model(**enc).last_hidden_state
+                preds[ids] = head(hidden[:, 0]).argmax(1).numpy()
+                cosines.append((_pooled(hidden, enc) * val_anchor[ids]).sum(1))
         model.train()
         head.train()
+        log(f"val cosine to the base encoder's embedding {torch.cat(cosines).mean():.3f}")
         return macro_recall(val_labels, preds)
+
+    def _pooled(hidden, enc):
+        mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=1)
+        return pooled if align is None else torch.nn.functional.normalize(align(pooled), dim=1)
 
     model.train()
     for step, ids in enumerate(plan, start=1):
         enc = tok([texts[i] for i in ids], padding=True, truncation=True, max_length=max_length,
                   return_tensors="pt")
         hidden = model(**enc).last_hidden_state
-        mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=1)
-        loss = ce(head(hidden[:, 0]), y[ids])
+        pooled = _pooled(hidden, enc)
+        logits = head(hidden[:, 0])
+        loss = ce(logits, y[ids])
+        if soft is not None:
+            logp = torch.nn.functional.log_softmax(logits, dim=1)
+            loss = loss + distill * torch.nn.functional.kl_div(logp, soft[ids],
+                                                               reduction="batchmean")
         loss = loss + keep * (1 - (pooled * anchor[ids]).sum(1)).mean()
         opt.zero_grad()
         loss.backward()
@@ -127,13 +165,35 @@ def finetune_sentiment(data: Path, out: Path, *, epochs: float = 1.0, batch_size
                 tensors = {f"encoder.{k}": v.contiguous() for k, v in lora_state(model).items()}
                 tensors["head.w0"] = head[1].weight.detach().clone().contiguous()
                 tensors["head.b0"] = head[1].bias.detach().clone().contiguous()
+                if align is not None:
+                    tensors["align.w"] = align.weight.detach().clone().contiguous()
+                    tensors["align.b"] = align.bias.detach().clone().contiguous()
                 meta = {"labels": ",".join(LABELS), "kind": "lora-cls", "pooling": "cls",
                         "rank": str(rank), "max_length": str(max_length),
                         "epochs": str(epochs), "step": str(step), "train_data_sha256": data_hash,
                         "val_macro_recall": f"{score:.4f}",
                         "val_recall_per_class": json.dumps(recalls), "keep": str(keep),
-                        "lr": str(lr)}
+                        "lr": str(lr), "layers": str(base.layers)}
+                if teacher is not None:
+                    meta.update(teacher=teacher.name, distill=str(distill),
+                                teacher_sha256=hashlib.sha256(teacher.read_bytes()).hexdigest()[:12])
                 out.parent.mkdir(parents=True, exist_ok=True)
                 save_file(tensors, str(out), metadata=meta)
     score, recalls = best
     return FinetuneReport(len(plan), score, dict(zip(LABELS, recalls, strict=True)), out)
+
+
+def _teacher_proba(path: Path, texts: list[str], progress, log) -> np.ndarray:
+    """The teacher model's sentiment probabilities for every training text (its fast path)."""
+    from classifiers.builtin import builtin_encoder
+    from classifiers.sentiment import SentimentHead
+
+    head = SentimentHead.load(path)
+    log(f"scoring the training texts with the teacher {path.name} "
+        f"({head.meta.get('layers', '6')} layers)")
+    encoder = builtin_encoder(head)
+    step = progress("teacher", len(texts)) if progress else None
+    pooled, first = encoder.forward(texts, progress=step)
+    proba = head.predict_proba(first if head.pooling == "cls" else pooled)
+    return proba.astype(np.float32)
+

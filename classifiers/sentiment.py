@@ -3,7 +3,9 @@
 Two kinds of weight file, told apart by their metadata:
 - `pooling=mean`: an MLP over the frozen encoder's mean-pooled embedding (`w0, b0, w1, b1`);
 - `pooling=cls`, `kind=lora-cls`: adapters merged into the encoder (`encoder.*.lora_a/b`) and a
-  linear head on the first token's state (`head.w0, head.b0`).
+  linear head on the first token's state (`head.w0, head.b0`); with `layers` < 6 (a distilled
+  student) also `align.w, align.b`, the map of its mean-pooled embedding into the full base
+  encoder's space, learnt with the adapters (see `classifiers.finetune`).
 `listener train sentiment` reproduces the shipped file from `../shared/data/sentiment/`.
 """
 
@@ -29,6 +31,7 @@ class SentimentHead:
     pooling: str = "mean"                          # mean | cls
     adapters: dict = field(default_factory=dict)   # module name -> lora_a / lora_b tensors
     meta: dict = field(default_factory=dict)
+    align: tuple[np.ndarray, np.ndarray] | None = None  # pooled-embedding map (a student's)
 
     @classmethod
     def load(cls, path: str | Path = WEIGHTS) -> SentimentHead:
@@ -58,8 +61,9 @@ class SentimentHead:
                              f"but {len(labels)} labels")
         adapters = {k[len("encoder."):]: v for k, v in tensors.items() if k.startswith("encoder.")}
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        align = (tensors["align.w"], tensors["align.b"]) if "align.w" in tensors else None
         return cls(tuple(layers), labels, f"sentiment-head@{digest}",
-                   meta.get("pooling", "mean"), adapters, meta)
+                   meta.get("pooling", "mean"), adapters, meta, align)
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         x = features

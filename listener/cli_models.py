@@ -83,9 +83,12 @@ def eval_sentiment(obj: Ctx, data: Path, split: str, as_json: bool) -> None:
               help="CSV with a text and a label column")
 @click.option("--text-column", default="text", show_default=True)
 @click.option("--label-column", required=True, help="gold topic per row (empty: none)")
+@click.option("--tune", is_flag=True, help=(
+    "also find each topic's similarity threshold with the best F1 on this file (tune on a "
+    "development split, then evaluate on another)"))
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def eval_topics(obj: Ctx, data: Path, text_column: str, label_column: str,
+def eval_topics(obj: Ctx, data: Path, text_column: str, label_column: str, tune: bool,
                 as_json: bool) -> None:
     """Per-topic precision, recall and F1 of the config's topics against a labelled CSV."""
     from classifiers.evaluate import topics_report
@@ -97,9 +100,12 @@ def eval_topics(obj: Ctx, data: Path, text_column: str, label_column: str,
     topics = [t.name for t in obj.config.topics]
     texts = [r[text_column] for r in rows]
     gold = [r[label_column] or None for r in rows]
-    labels = _classify(_classifier(obj), texts, "topics")
+    classifier = _classifier(obj)
+    labels = _classify(classifier, texts, "topics")
     report = topics_report(gold, [set(lab.topics) for lab in labels], topics)
     report.update(data=str(data), config=str(obj.config_path))
+    if tune:
+        report["tuned"] = _tune_topics(obj, classifier, texts, gold, topics)
     if as_json:
         click.echo(json.dumps(report))
         return
@@ -108,6 +114,32 @@ def eval_topics(obj: Ctx, data: Path, text_column: str, label_column: str,
         click.echo(f"{t:28} {v['precision']:9.3f} {v['recall']:7.3f} {v['f1']:6.3f} "
                    f"{v['support']:8d}")
     click.echo(f"macro F1 {report['macro_f1']:.4f} over {len(topics)} topics, {len(rows)} rows")
+    if tune:
+        tuned = report["tuned"]
+        click.echo("\nbest similarity threshold per topic on this file (in-sample):")
+        click.echo(f"{'topic':28} {'now':>5} {'best':>5} {'precision':>9} {'recall':>7} "
+                   f"{'F1':>6}")
+        current = {t.name: t.similarity for t in obj.config.topics}
+        for t, v in tuned["per_topic"].items():
+            click.echo(f"{t:28} {current[t]:5.2f} {v['threshold']:5.2f} {v['precision']:9.3f} "
+                       f"{v['recall']:7.3f} {v['f1']:6.3f}")
+        click.echo(f"macro F1 {tuned['macro_f1']:.4f} with the best thresholds")
+
+
+def _tune_topics(obj: Ctx, classifier, texts: list[str], gold: list[str | None],
+                 topics: list[str]) -> dict:
+    """Classify again with every similarity threshold off, then pick each topic's best."""
+    import dataclasses
+
+    from classifiers.evaluate import tune_thresholds
+    from listener.daemon import topic_specs
+    if not hasattr(classifier, "set_topics"):
+        raise ListenerError("--tune needs the built-in classifier's topic matcher")
+    specs = topic_specs(obj.config)
+    classifier.set_topics([dataclasses.replace(t, similarity=-1.0) for t in specs])
+    labels = _classify(classifier, texts, "scores")
+    return tune_thresholds(gold, [{t: h.score for t, h in lab.topics.items()} for lab in labels],
+                           topics)
 
 
 @click.command("complaints")

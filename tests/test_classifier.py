@@ -69,6 +69,18 @@ def test_the_int8_fast_path_agrees_with_torch(tmp_path, monkeypatch):
     assert float(np.min((fp32 * int8).sum(1))) > 0.97
 
 
+@pytest.mark.slow
+def test_a_student_encoder_keeps_the_first_layers_and_refuses_more_than_there_are():
+    from classifiers.encoder import Encoder
+    from classifiers.errors import ModelError
+    full, student = Encoder(), Encoder(layers=4)
+    assert (full.layers, student.layers) == (6, 4) and student.name.endswith("[:4]")
+    texts = ["the flashlight burned my daughter's hand", "love it!"]
+    assert not np.allclose(full.encode(texts), student.encode(texts))
+    with pytest.raises(ModelError, match="has 6 layers; cannot keep 7"):
+        Encoder(layers=7)
+
+
 def _tiny_sentiment(tmp_path):
     texts = ["I hate this, worst ever", "it is a flashlight", "love it so much, thank you"] * 3
     (tmp_path / "val_text.txt").write_text("\n".join(texts) + "\n")
@@ -94,12 +106,13 @@ def test_eval_topics_prints_per_topic_scores(tmp_path):
                    "\"lumitoys where is my order, no shipping update\",shipping\n"
                    "\"lumitoys is great\",\n")
     res = CliRunner().invoke(main, ["--config", str(CONFIG), "eval", "topics", "--data", str(csv),
-                                    "--label-column", "reason", "--json"])
+                                    "--label-column", "reason", "--json", "--tune"])
     assert res.exit_code == 0, res.output
     report = json.loads(res.stdout)
     assert report["per_topic"]["product_safety"]["recall"] == 1.0
     assert report["per_topic"]["shipping"]["f1"] == 1.0
     assert report["macro_f1"] == 1.0
+    assert report["tuned"]["per_topic"]["shipping"]["f1"] == 1.0
 
 
 @pytest.mark.slow
@@ -121,3 +134,61 @@ def test_complaint_f1_in_five_fold_cross_validation():
     report = json.loads(res.stdout.strip().splitlines()[-1])
     assert report["folds"] == 5 and report["n"] == 3449
     assert report["complaint_f1"] >= 0.80
+
+
+@pytest.mark.parametrize(("text", "keyword", "found"), [
+    ("the flashlight burned my hand", "burn*", True),
+    ("the flashlight burned my hand", "burn", False),
+    ("so #burned right now", "burned", True),          # a plain word matches a hashtag too
+    ("so burned right now", "#burned", False),         # a hashtag keyword only the hashtag
+    ("so #burned right now", "#burned", True),
+    ("it CAUGHT   fire last night", "caught fire", True),
+    ("fire caught my eye", "caught fire", False),
+    ("it got too hot, then cold", "too hot", True),
+    ("it's toooo hot", "too hot", False),
+    ("the lamp overheating again", "lamp overheat*", True),
+    ("the lamp is overheating", "lamp overheat*", False),   # a phrase is adjacent words
+    ("Café Lumi", "cafe", True),                       # accents folded
+    ("anything", "***", False),                        # no words: never matches
+])
+def test_keyword_table(text, keyword, found):
+    from classifiers.text import Keyword, Words, find_keyword, tokenize
+    assert Keyword(keyword).found_in(Words(tokenize(text))) is found
+    assert find_keyword(tokenize(text), keyword) is found
+
+
+@pytest.mark.slow
+def test_a_student_trains_with_a_teacher_and_ships_its_depth_and_embedding_map(tmp_path):
+    """finetune_sentiment with layers < 6: the file says its depth, carries the map of its
+    pooled embedding into the base encoder's space, and loads back as that encoder."""
+    from classifiers.builtin import builtin_encoder
+    from classifiers.finetune import finetune_sentiment
+    from classifiers.sentiment import SentimentHead
+    _tiny_sentiment(tmp_path)
+    for name in ("text", "labels"):
+        (tmp_path / f"train_{name}.txt").write_text((tmp_path / f"val_{name}.txt").read_text())
+    teacher = tmp_path / "teacher.safetensors"
+    finetune_sentiment(tmp_path, teacher, epochs=1, batch_size=4, layers=6, log=lambda m: None)
+    student = tmp_path / "student.safetensors"
+    report = finetune_sentiment(tmp_path, student, epochs=1, batch_size=4, layers=2,
+                                teacher=teacher, keep=3.0, log=lambda m: None)
+    assert report.steps == 2 and 0.0 <= report.val_macro_recall <= 1.0
+    head = SentimentHead.load(student)
+    assert head.meta["layers"] == "2" and head.meta["teacher"] == "teacher.safetensors"
+    assert head.align is not None and head.align[0].shape == (384, 384)
+    assert SentimentHead.load(teacher).align is None  # full depth: no map
+    encoder = builtin_encoder(head, fast=False)
+    assert encoder.layers == 2 and encoder.align is not None
+    emb = encoder.encode(["the flashlight burned my hand", "love it"])
+    assert emb.shape == (2, 384) and np.allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-5)
+
+
+def test_tuning_picks_each_topics_threshold_with_the_best_f1():
+    from classifiers.evaluate import tune_thresholds
+    gold = ["a", "a", None, "b", None]
+    scores = [{"a": 0.9, "b": 0.1}, {"a": 0.7, "b": 0.2}, {"a": 0.6, "b": 0.3},
+              {"a": 0.1, "b": 1.0}, {"a": 0.2, "b": 0.55}]
+    tuned = tune_thresholds(gold, scores, ["a", "b"], grid=[0.5, 0.65, 0.8])
+    assert tuned["per_topic"]["a"]["threshold"] == 0.65 and tuned["per_topic"]["a"]["f1"] == 1.0
+    assert tuned["per_topic"]["b"]["threshold"] == 0.8  # the keyword hit (1.0) alone
+    assert tuned["macro_f1"] == 1.0
