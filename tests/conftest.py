@@ -21,6 +21,12 @@ def needs_shared(sub: str) -> Path:
     return path
 
 
+@pytest.fixture()
+def recorded() -> Path:
+    """The exchanges the platforms' client libraries recorded against the live APIs."""
+    return needs_shared("recorded")
+
+
 @pytest.fixture(scope="session")
 def classifier_parts():
     """The built-in encoder and sentiment head, loaded once for the whole test session."""

@@ -4,7 +4,7 @@ the exchanges praw recorded against the live API."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import praw
 import pytest
@@ -15,7 +15,7 @@ from listener.config import load_config
 from listener.errors import ConfigError, PermanentSourceError, SourceError
 from listener.models import Mention
 from listener.sources.reddit import RedditSettings, RedditSource
-from tests.conftest import needs_shared
+from tests.fakes.clock import FakeTime
 from tests.fakes.reddit import (
     FakeReddit,
     Scripted,
@@ -36,24 +36,6 @@ sources:
   reddit: {client_id: "${REDDIT_CLIENT_ID}", client_secret: "${REDDIT_CLIENT_SECRET}",
            user_agent: "python:listener-tests:0.1 (by /u/listener_tests)"}
 """
-
-
-class FakeTime:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-        self.slept: list[float] = []
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture()
-def recorded():
-    return needs_shared("recorded")
 
 
 @pytest.fixture()

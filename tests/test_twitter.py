@@ -18,7 +18,8 @@ from listener.config import load_config
 from listener.errors import PermanentSourceError, SourceError
 from listener.models import Mention
 from listener.sources.twitter import TwitterSettings, TwitterSource
-from tests.conftest import ROOT, needs_shared
+from tests.conftest import ROOT
+from tests.fakes.clock import FakeTime
 from tests.fakes.twitter import (
     SNOWFLAKE_EPOCH_MS,
     FakeTwitter,
@@ -40,26 +41,6 @@ brands:
 sources:
   twitter: {bearer_token: "${TWITTER_BEARER_TOKEN}", api_url: "URL", max_results: 10}
 """
-
-
-class FakeTime:
-    """The wall clock and sleep a source is given: sleeping moves the clock."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-        self.slept: list[float] = []
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture()
-def recorded():
-    return needs_shared("recorded")
 
 
 @pytest.fixture()

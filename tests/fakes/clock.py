@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 class HandClock:
@@ -16,3 +16,18 @@ class HandClock:
 
     def __call__(self) -> datetime:
         return self.at
+
+
+class FakeTime:
+    """The wall clock and sleep a source is given: sleeping moves the clock."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.slept: list[float] = []
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += timedelta(seconds=seconds)
