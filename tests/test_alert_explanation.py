@@ -13,6 +13,7 @@ from alerts.series import CountSeries
 from listener.config import load_config
 from listener.detection import evidence, series_for
 from listener.models import Mention, MentionTopic
+from tests.incidents_fixture import LUMI_TOYS, SAFETY_REPORTS
 from tests.test_notify import view
 
 T = datetime(2026, 10, 30, 12, tzinfo=UTC)
@@ -56,20 +57,7 @@ def test_the_message_says_what_drives_it_with_public_text_escaped():
     assert why_lines(view()) == []
 
 
-CONFIG = """\
-brands:
-  - name: Lumi Toys
-    query: lumitoys
-sources:
-  replay: {}
-topics:
-  - {name: product_safety, description: harm, keywords: [burn*], severity: critical}
-alerts:
-  rules:
-    - {name: safety-reports, match: {topics: [product_safety]}, detector: rare, min_authors: 3,
-       window: 2h}
-  group_by: [brand, topic]
-"""
+CONFIG = LUMI_TOYS + SAFETY_REPORTS
 
 
 def add(s, i, author, text, at, topic=True):

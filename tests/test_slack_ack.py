@@ -20,15 +20,11 @@ from alerts.lifecycle import IncidentState, Policy, decide
 from listener.config import load_config
 from listener.models import Incident
 from listener.web.app import create_app
+from tests.incidents_fixture import LUMI_TOYS
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 T = datetime(2026, 10, 30, 12, tzinfo=UTC)
-CONFIG = """\
-brands:
-  - name: Lumi Toys
-    query: lumitoys
-sources:
-  replay: {}
+CONFIG = LUMI_TOYS + """\
 slack:
   signing_secret: ${SLACK_SIGNING_SECRET:-}
 """

@@ -20,23 +20,11 @@ from listener.config import load_config
 from listener.detection import detect
 from listener.models import Incident, Mention, MentionTopic, Notification
 from tests.fakes.slack import Scripted
+from tests.incidents_fixture import LUMI_TOYS, safety_reports
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 T = datetime(2026, 10, 30, 12, tzinfo=UTC)
-CONFIG = """\
-brands:
-  - name: Lumi Toys
-    query: lumitoys
-sources:
-  replay: {}
-topics:
-  - {name: product_safety, description: harm, keywords: [burn*], severity: critical}
-alerts:
-  rules:
-    - {name: safety-reports, match: {topics: [product_safety]}, detector: rare, min_authors: 3,
-       window: 2h}
-  group_by: [brand, topic]
-  group_wait: 30s
+CONFIG = LUMI_TOYS + safety_reports(group_wait="30s") + """\
 slack:
   channel: "#crisis"
 """
