@@ -12,6 +12,15 @@ from listener.models import Label, Mention, MentionTopic, Triage
 
 _ids = itertools.count(1)
 
+# the head of a config these rows fit: add_mention's brand and the topics the tests give mentions
+BRAND_AND_TOPICS = """\
+brands: [{name: Lumi Toys, query: lumitoys}]
+sources: {replay: {}}
+topics:
+  - {name: product_safety, description: harm, severity: critical}
+  - {name: shipping, description: late parcels, severity: low}
+"""
+
 
 def add_mention(session: Session, *, text: str, at: datetime, source: str = "twitter",
                 author: str = "someone", reach: int = 0, sentiment: str = "neutral",

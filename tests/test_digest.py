@@ -21,14 +21,9 @@ from listener.digest import digest_message, period_before, queue_digest
 from listener.models import Incident
 from tests.fakes.clock import HandClock
 from tests.fakes.slack import over_limits
-from tests.mentionrows import add_mention
+from tests.mentionrows import BRAND_AND_TOPICS, add_mention
 
-CONFIG = """\
-brands: [{name: Lumi Toys, query: lumitoys}]
-sources: {replay: {}}
-topics:
-  - {name: product_safety, description: harm, severity: critical}
-  - {name: shipping, description: late parcels, severity: low}
+CONFIG = BRAND_AND_TOPICS + """\
 queue: {first_response: 60m, base_url: "https://queue.example.com"}
 digest: {at: "09:00", timezone: Europe/Berlin, channel: "#digest", examples: 2}
 """

@@ -21,15 +21,10 @@ from listener.models import Post
 from listener.reminders import queue_reminders
 from tests.fakes.clock import HandClock
 from tests.fakes.slack import Scripted
-from tests.mentionrows import add_mention
+from tests.mentionrows import BRAND_AND_TOPICS, add_mention
 
 T = datetime(2026, 10, 30, 12, tzinfo=UTC)
-CONFIG = """\
-brands: [{name: Lumi Toys, query: lumitoys}]
-sources: {replay: {}}
-topics:
-  - {name: product_safety, description: harm, severity: critical}
-  - {name: shipping, description: late parcels, severity: low}
+CONFIG = BRAND_AND_TOPICS + """\
 queue:
   first_response: 60m
   base_url: https://queue.example.com
