@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,18 +18,9 @@ from listener.config import load_config_file
 from listener.matching import match_mention
 from listener.sources.replay import ReplaySettings, ReplaySource
 from tests.conftest import CONFIG
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def query(db: Path, sql: str):
@@ -73,7 +63,7 @@ def test_sigkill_mid_replay_then_restart_loses_and_repeats_nothing(tmp_path, fak
 
     proc = start(cfg, env, log)
     try:
-        wait_for(lambda: fake_slack.top_level(), 120, "the first alert")
+        wait_for(lambda: fake_slack.top_level(), 120, "the first alert", every=0.2)
         stored = query(db, "select count(*) from mentions")[0][0]
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
@@ -82,13 +72,13 @@ def test_sigkill_mid_replay_then_restart_loses_and_repeats_nothing(tmp_path, fak
 
         proc = start(cfg, env, log)
         resolved = wait_for(lambda: query(db, "select id from incidents where status='resolved'"),
-                            180, "the incident to resolve after the replay")
+                            180, "the incident to resolve after the replay", every=0.2)
         assert resolved
         wait_for(lambda: query(db, "select count(*) from notifications where status='pending'")
-                 == [(0,)], 30, "the outbox to drain")
+                 == [(0,)], 30, "the outbox to drain", every=0.2)
         wait_for(lambda: query(db, "select count(*) from mentions m left join labels l on "
                                    "l.mention_id = m.id where l.mention_id is null") == [(0,)],
-                 30, "every mention to be classified")
+                 30, "every mention to be classified", every=0.2)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0          # clean shutdown
     finally:

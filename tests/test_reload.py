@@ -17,6 +17,7 @@ from listener.config import load_config_file
 from listener.daemon import build_daemon
 from listener.models import ConfigLoad, Mention
 from listener.reload import needs_restart
+from tests.waiting import wait_for
 
 T0 = datetime(2026, 10, 29, 9, 0, tzinfo=UTC)
 
@@ -60,16 +61,6 @@ def write_config(path, text: str) -> None:
     path.write_text(text)
     st = path.stat()   # a new mtime even within the file system's timestamp granularity
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
-
-
-def wait_for(predicate, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = predicate()
-        if got:
-            return got
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
 
 
 def brands(engine) -> dict[str, str]:
