@@ -15,10 +15,9 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.webserver import LocalServer, Reply, Request, first_values
 
 ACCESS_TOKEN = "fake-access-token"
 
@@ -62,14 +61,10 @@ def make_comment(name_id: str, body: str, created: float, author: str,
     return {"kind": "t1", "data": data}
 
 
-@dataclass
-class Scripted:
-    status: int = 200
-    body: dict | bytes | None = None
-    headers: dict = field(default_factory=dict)
+Scripted = Reply      # status, body (a dict, or bytes as they are), headers
 
 
-class FakeReddit:
+class FakeReddit(LocalServer):
     def __init__(self, client_id: str = "test-client-id",
                  client_secret: str = "test-client-secret") -> None:
         self.basic = "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
@@ -79,38 +74,16 @@ class FakeReddit:
         self.script: list[Scripted] = []
         self.requests: list[dict] = []
         self._lock = threading.Lock()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _reply(self, status: int, body: dict | bytes, headers: dict) -> None:
-                data = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                self._reply(*fake.token(self.path, self.headers.get("Authorization")))
-
-            def do_GET(self):
-                url = urlsplit(self.path)
-                params = {k: v[0] for k, v in parse_qs(url.query).items()}
-                self._reply(*fake.answer(url.path, params, self.headers))
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        super().__init__()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.base_url
+
+    def respond(self, req: Request) -> Reply:
+        if req.method == "POST":
+            return Reply(*self.token(req.path, req.headers.get("authorization")))
+        return Reply(*self.answer(req.path, first_values(req), req.headers))
 
     def token(self, path: str, auth: str | None) -> tuple[int, dict, dict]:
         with self._lock:
@@ -120,15 +93,16 @@ class FakeReddit:
         return 200, {"access_token": ACCESS_TOKEN, "token_type": "bearer", "expires_in": 3600,
                      "scope": "*"}, {}
 
-    def answer(self, path: str, params: dict, headers) -> tuple[int, dict | bytes, dict]:
+    def answer(self, path: str, params: dict,
+               headers: dict[str, str]) -> tuple[int, dict | bytes, dict]:
         with self._lock:
             self.requests.append({"path": path, "params": params,
-                                  "auth": headers.get("Authorization"),
-                                  "user_agent": headers.get("User-Agent")})
+                                  "auth": headers.get("authorization"),
+                                  "user_agent": headers.get("user-agent")})
             if self.script:
                 s = self.script.pop(0)
                 return s.status, s.body if s.body is not None else {}, s.headers
-            if headers.get("Authorization") != f"bearer {ACCESS_TOKEN}":
+            if headers.get("authorization") != f"bearer {ACCESS_TOKEN}":
                 return 401, {"message": "Unauthorized", "error": 401}, {}
             parts = path.strip("/").split("/")
             if parts == ["api", "user_data_by_account_ids"]:
@@ -153,11 +127,3 @@ class FakeReddit:
         return {"kind": "Listing", "data": {
             "modhash": "", "dist": len(page), "children": page, "before": None,
             "after": page[-1]["data"]["name"] if page and more else None}}
-
-    def __enter__(self) -> FakeReddit:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()

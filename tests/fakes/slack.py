@@ -7,18 +7,11 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
-from tests.fakes.webserver import FakeWeb, Reply, Request
+from tests.fakes.webserver import FakeWeb, LocalServer, Reply, Request
 
-
-@dataclass
-class Scripted:
-    status: int = 200
-    body: dict | None = None
-    headers: dict = field(default_factory=dict)
+Scripted = Reply      # status, body (a dict), headers
 
 
 def over_limits(payload: dict) -> str | None:
@@ -39,7 +32,7 @@ def over_limits(payload: dict) -> str | None:
     return None
 
 
-class FakeSlack:
+class FakeSlack(LocalServer):
     def __init__(self, token: str = "xoxb-test-token") -> None:
         self.token = token
         self.requests: list[dict] = []       # every call, as received
@@ -52,51 +45,33 @@ class FakeSlack:
         self.files: dict[str, dict] = {}     # file id -> {filename, data, channel_id, ...}
         self._lock = threading.Lock()
         self._seq = 0
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                data = self.rfile.read(length)
-                if self.path.startswith("/upload/"):     # files_upload_v2 step 2
-                    status, body, headers = fake.receive_file(self.path.rsplit("/", 1)[-1], data)
-                else:
-                    raw = data.decode()
-                    try:
-                        payload = json.loads(raw) if raw.startswith("{") else {
-                            k: v[-1] for k, v in parse_qs(raw).items()}
-                    except ValueError:
-                        payload = {}
-                    method = self.path.rsplit("/", 1)[-1]
-                    status, body, headers = fake.answer(method, payload, self.headers)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__()
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/api/"
+        return super().base_url + "/api/"
 
-    def answer(self, method: str, payload: dict, headers) -> tuple[int, dict, dict]:
+    def respond(self, req: Request) -> Reply:
+        if req.path.startswith("/upload/"):     # files_upload_v2 step 2
+            return Reply(*self.receive_file(req.path.rsplit("/", 1)[-1], req.body))
+        raw = req.body.decode()
+        try:
+            payload = json.loads(raw) if raw.startswith("{") else {
+                k: v[-1] for k, v in parse_qs(raw).items()}
+        except ValueError:
+            payload = {}
+        return Reply(*self.answer(req.path.rsplit("/", 1)[-1], payload, req.headers))
+
+    def answer(self, method: str, payload: dict,
+               headers: dict[str, str]) -> tuple[int, dict, dict]:
         with self._lock:
             self.requests.append({"method": method, "payload": payload,
-                                  "auth": headers.get("Authorization"),
+                                  "auth": headers.get("authorization"),
                                   "at": self.clock() if self.clock else None})
             if self.script:
                 s = self.script.pop(0)
                 return s.status, s.body or {"ok": False, "error": "scripted"}, s.headers
-            if headers.get("Authorization") != f"Bearer {self.token}":
+            if headers.get("authorization") != f"Bearer {self.token}":
                 return 200, {"ok": False, "error": "invalid_auth"}, {}
             if method in self.refuse:
                 return 200, {"ok": False, "error": self.refuse[method]}, {}
@@ -167,15 +142,6 @@ class FakeSlack:
 
     def top_level(self) -> list[dict]:
         return [m for m in self.messages if not m.get("thread_ts")]
-
-    def __enter__(self) -> FakeSlack:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
 
 class FakeWebhook(FakeWeb):
     """A local fake of a Slack incoming webhook: POST JSON to /services/T…/B…/secret, answered

@@ -19,13 +19,12 @@ import gzip
 import itertools
 import json
 import threading
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import yaml
+
+from tests.fakes.webserver import LocalServer, Reply, Request, first_values
 
 SEARCH = "/2/tweets/search/recent"
 BASE_FIELDS = ("id", "text", "edit_history_tweet_ids")
@@ -95,14 +94,10 @@ def make_user(user_id: str, username: str, followers: int) -> dict:
                                "tweet_count": 100, "listed_count": 1, "like_count": 5}}
 
 
-@dataclass
-class Scripted:
-    status: int = 200
-    body: dict | bytes | None = None
-    headers: dict = field(default_factory=dict)
+Scripted = Reply      # status, body (a dict, or bytes as they are), headers
 
 
-class FakeTwitter:
+class FakeTwitter(LocalServer):
     def __init__(self, token: str = "test-bearer-token", rate_headers: dict | None = None) -> None:
         self.token = token
         self.tweets: list[dict] = []          # newest first
@@ -115,33 +110,14 @@ class FakeTwitter:
         self._results: dict[str, list[dict]] = {}   # next_token -> the rest of a result set
         self._tokens = (f"b26v89c19zqg8o3fpzbn1e0f{n:020d}" for n in itertools.count(1))
         self._lock = threading.Lock()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                url = urlsplit(self.path)
-                params = {k: v[0] for k, v in parse_qs(url.query).items()}
-                status, body, headers = fake.answer(url.path, params,
-                                                    self.headers.get("Authorization"))
-                data = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        super().__init__()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.base_url
+
+    def respond(self, req: Request) -> Reply:
+        return Reply(*self.answer(req.path, first_values(req), req.headers.get("authorization")))
 
     def add(self, tweet: dict, author: dict | None = None) -> None:
         with self._lock:
@@ -213,11 +189,3 @@ class FakeTwitter:
         fields = {"id", "name", "username"} | set(params.get("user.fields", "").split(","))
         ids = dict.fromkeys(t["author_id"] for t in page if t.get("author_id") in self.users)
         return [{k: v for k, v in self.users[i].items() if k in fields} for i in ids]
-
-    def __enter__(self) -> FakeTwitter:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -33,12 +33,11 @@ class Reply:
     content_type: str = "application/json; charset=utf-8"
 
 
-class FakeWeb:
-    def __init__(self, handler: Callable[[Request], Reply]) -> None:
-        self.handler = handler
-        self.requests: list[Request] = []
-        self.script: list[Reply] = []
-        self._lock = threading.Lock()
+class LocalServer:
+    """A local HTTP server on a free port, serving in a thread while it is entered: every GET
+    and POST is read into a Request and answered with the Reply `respond` gives."""
+
+    def __init__(self) -> None:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -52,7 +51,7 @@ class FakeWeb:
                 req = Request(self.command, url.path, {k: v[0] for k, v in multi.items()}, multi,
                               {k.lower(): v for k, v in self.headers.items()},
                               self.rfile.read(length) if length else b"")
-                reply = fake.answer(req)
+                reply = fake.respond(req)
                 if reply.delay:
                     time.sleep(reply.delay)
                 body = reply.body
@@ -77,13 +76,37 @@ class FakeWeb:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def answer(self, req: Request) -> Reply:
+    def respond(self, req: Request) -> Reply:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class FakeWeb(LocalServer):
+    """A LocalServer that records every request and answers with `handler`, or with the
+    replies queued in `script` first."""
+
+    def __init__(self, handler: Callable[[Request], Reply]) -> None:
+        self.handler = handler
+        self.requests: list[Request] = []
+        self.script: list[Reply] = []
+        self._lock = threading.Lock()
+        super().__init__()
+
+    def respond(self, req: Request) -> Reply:
         with self._lock:
             self.requests.append(req)
             if self.script:
@@ -93,13 +116,10 @@ class FakeWeb:
     def fail_next(self, *replies: Reply) -> None:
         self.script.extend(replies)
 
-    def __enter__(self) -> FakeWeb:
-        self.thread.start()
-        return self
 
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+def first_values(req: Request) -> dict[str, str]:
+    """The first value of each query parameter, blank ones left out (as parse_qs reads them)."""
+    return {k: given[0] for k, v in req.multi.items() if (given := [x for x in v if x])}
 
 
 NOT_JSON = Reply(200, "<html><body>502 Bad Gateway</body></html>", content_type="text/html")
