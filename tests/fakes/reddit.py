@@ -76,10 +76,6 @@ class FakeReddit(LocalServer):
         self._lock = threading.Lock()
         super().__init__()
 
-    @property
-    def url(self) -> str:
-        return self.base_url
-
     def respond(self, req: Request) -> Reply:
         if req.method == "POST":
             return Reply(*self.token(req.path, req.headers.get("authorization")))

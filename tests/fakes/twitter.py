@@ -112,10 +112,6 @@ class FakeTwitter(LocalServer):
         self._lock = threading.Lock()
         super().__init__()
 
-    @property
-    def url(self) -> str:
-        return self.base_url
-
     def respond(self, req: Request) -> Reply:
         return Reply(*self.answer(req.path, first_values(req), req.headers.get("authorization")))
 

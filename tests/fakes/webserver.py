@@ -83,6 +83,11 @@ class LocalServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
+    @property
+    def url(self) -> str:
+        """The address a client under test is given (a fake may add a path)."""
+        return self.base_url
+
     def respond(self, req: Request) -> Reply:
         raise NotImplementedError
 
