@@ -47,30 +47,66 @@ def _classify(classifier, texts: list[str], desc: str, batch: int = 256):
     return out
 
 
+def _read_csv(data: Path, columns: list[str]) -> list[dict]:
+    with data.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    missing = [c for c in columns if rows and c not in rows[0]]
+    if missing:
+        raise ListenerError(f"{data} has no column {', '.join(map(repr, missing))}; "
+                            f"columns: {', '.join(rows[0])}")
+    return rows
+
+
+def _sentiment_csv(data: Path, text_column: str, label_column: str,
+                   names: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """Texts and gold labels from a CSV whose label column says negative/neutral/positive."""
+    rows = _read_csv(data, [text_column, label_column])
+    gold = [r[label_column].strip().lower() for r in rows]
+    unknown = sorted(set(gold) - set(names))
+    if unknown:
+        shown = ", ".join(repr(u) if u else "(empty)" for u in unknown[:5])
+        raise ListenerError(f"{data}: column {label_column!r} holds {shown}; "
+                            f"expected one of {', '.join(names)}")
+    return [r[text_column] for r in rows], gold
+
+
 @click.command("sentiment")
-@click.option("--data", type=click.Path(path_type=Path), default=SHARED / "sentiment",
-              show_default=True, help="folder with {split}_text.txt and {split}_labels.txt")
+@click.option("--data", type=click.Path(path_type=Path, exists=True),
+              default=SHARED / "sentiment", show_default=True,
+              help="folder with {split}_text.txt and {split}_labels.txt, or a CSV file")
 @click.option("--split", type=click.Choice(["val", "test", "train"]), default="val",
               show_default=True)
+@click.option("--text-column", default="text", show_default=True, help="CSV: the text column")
+@click.option("--label-column", default="sentiment", show_default=True,
+              help="CSV: the gold label column (negative, neutral or positive)")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object on stdout")
 @click.pass_obj
-def eval_sentiment(obj: Ctx, data: Path, split: str, as_json: bool) -> None:
-    """Macro recall, accuracy, macro F1 and the confusion matrix of the configured sentiment."""
+def eval_sentiment(obj: Ctx, data: Path, split: str, text_column: str, label_column: str,
+                   as_json: bool) -> None:
+    """Macro recall, accuracy, macro F1 and the confusion matrix of the configured sentiment,
+    on the shared folder's split or on your own labelled CSV (e.g. the airline tweets:
+    --data ../shared/data/airline/dev.csv --label-column airline_sentiment)."""
     from classifiers.evaluate import sentiment_report
     from classifiers.train import read_split
-    try:
-        texts, labels = read_split(data, split)
-    except Exception as exc:
-        raise ListenerError(str(exc)) from None
     names = ("negative", "neutral", "positive")
+    if data.is_file():
+        texts, gold = _sentiment_csv(data, text_column, label_column, names)
+        where = str(data)
+    else:
+        try:
+            texts, labels = read_split(data, split)
+        except Exception as exc:
+            raise ListenerError(str(exc)) from None
+        gold, where = [names[i] for i in labels], f"{data}/{split}"
     classifier = _classifier(obj, with_topics=False)
-    pred = [lab.sentiment for lab in _classify(classifier, texts, f"sentiment {split}")]
-    report = sentiment_report([names[i] for i in labels], pred, names)
-    report.update(data=str(data), split=split, model=classifier.version)
+    pred = [lab.sentiment for lab in _classify(classifier, texts, "sentiment")]
+    report = sentiment_report(gold, pred, names)
+    report.update(data=str(data), split=None if data.is_file() else split,
+                  model=classifier.version)
     if as_json:
         click.echo(json.dumps(report))
         return
-    click.echo(f"{data}/{split}: {report['n']} texts, model {classifier.version}")
+    click.echo(f"{where}: {report['n']} texts, model {classifier.version}")
     click.echo(f"macro recall {report['macro_recall']:.4f}  accuracy {report['accuracy']:.4f}  "
                f"macro F1 {report['macro_f1']:.4f}")
     click.echo("confusion (rows gold, columns predicted): " + "  ".join(names))
@@ -92,11 +128,7 @@ def eval_topics(obj: Ctx, data: Path, text_column: str, label_column: str, tune:
                 as_json: bool) -> None:
     """Per-topic precision, recall and F1 of the config's topics against a labelled CSV."""
     from classifiers.evaluate import topics_report
-    with data.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    if rows and (text_column not in rows[0] or label_column not in rows[0]):
-        raise ListenerError(f"{data} has no column {text_column!r} or {label_column!r}; "
-                            f"columns: {', '.join(rows[0])}")
+    rows = _read_csv(data, [text_column, label_column])
     topics = [t.name for t in obj.config.topics]
     texts = [r[text_column] for r in rows]
     gold = [r[label_column] or None for r in rows]

@@ -192,3 +192,28 @@ def test_tuning_picks_each_topics_threshold_with_the_best_f1():
     assert tuned["per_topic"]["a"]["threshold"] == 0.65 and tuned["per_topic"]["a"]["f1"] == 1.0
     assert tuned["per_topic"]["b"]["threshold"] == 0.8  # the keyword hit (1.0) alone
     assert tuned["macro_f1"] == 1.0
+
+
+@pytest.mark.slow
+def test_eval_sentiment_reads_a_labelled_csv(tmp_path):
+    data = tmp_path / "mine.csv"
+    data.write_text("text,mood\n\"I hate this, worst ever\",Negative\nit is a flashlight,neutral\n"
+                    "\"love it so much, thank you\",positive\n")
+    res = CliRunner().invoke(main, ["--config", str(CONFIG), "eval", "sentiment", "--data",
+                                    str(data), "--label-column", "mood", "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert report["n"] == 3 and report["split"] is None
+    assert sum(map(sum, report["confusion"])) == 3
+
+
+def test_eval_sentiment_names_a_bad_label_column_before_loading_any_model(tmp_path):
+    data = tmp_path / "mine.csv"
+    data.write_text("text,reason\nlate again,Late Flight\nfine,\n")
+    res = CliRunner().invoke(main, ["--config", str(CONFIG), "eval", "sentiment", "--data",
+                                    str(data), "--label-column", "reason"])
+    assert res.exit_code != 0
+    assert "column 'reason' holds (empty), 'late flight'; expected one of negative" in res.output
+    res = CliRunner().invoke(main, ["--config", str(CONFIG), "eval", "sentiment", "--data",
+                                    str(data), "--label-column", "mood"])
+    assert "has no column 'mood'; columns: text, reason" in res.output
