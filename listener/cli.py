@@ -311,6 +311,9 @@ def _register() -> None:
     from listener import cli_digest
     main.add_command(cli_digest.digest)
 
+    from listener import cli_db
+    main.add_command(cli_db.db_group)
+
 
 _register()
 

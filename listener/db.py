@@ -1,10 +1,11 @@
-"""Engine creation: SQLite (WAL, busy timeout) by default, any SQLAlchemy URL otherwise."""
+"""Engine creation: SQLite (WAL, busy timeout) by default, any SQLAlchemy URL otherwise; and
+`create_tables`, which every entry point runs to bring the schema to this release's."""
 
 from __future__ import annotations
 
-from sqlalchemy import event, inspect, text
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import create_engine
 
 from listener import models  # noqa: F401  (registers the tables)
 
@@ -28,15 +29,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return engine
 
 
-# Columns added after a release: (table, column, SQL type). create_all adds tables, not columns.
-ADDED_COLUMNS = [("notifications", "slack_channel", "VARCHAR(32)"),
-                 ("incidents", "resolved_by", "VARCHAR(128)")]
-
-
 def create_tables(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
-    have = inspect(engine)
-    for table, column, sql_type in ADDED_COLUMNS:
-        if column not in {c["name"] for c in have.get_columns(table)}:
-            with engine.begin() as conn:
-                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
+    """Bring the store's schema to this release's (listener.schema): create an empty database,
+    migrate an older one with its rows kept, refuse one a newer release migrated."""
+    from listener.schema import ensure_schema
+    ensure_schema(engine)
