@@ -28,12 +28,7 @@ def _time(value: str | None, what: str) -> datetime | None:
         raise click.BadParameter(f"{value!r}: {exc}", param_hint=what) from None
 
 
-def _duration(value: str, what: str):
-    from listener.configtypes import parse_duration
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=what) from None
+SILENCE_OPTIONS = {"matchers": "--match", "duration": "--for", "comment": "--comment"}
 
 
 @click.group("silence")
@@ -55,22 +50,23 @@ def silence_add(obj: Ctx, matchers: tuple[str, ...], duration: str, start: str |
     """Add a silence and print its id."""
     from sqlmodel import Session
 
-    from alerts.silences import MatcherError, parse_matcher
-    from listener import store
-    try:
-        parsed = [parse_matcher(m) for m in matchers]
-    except MatcherError as exc:
-        raise click.BadParameter(str(exc), param_hint="--match") from None
+    from alerts.silences import Matcher
+    from listener import incidents
     now = datetime.now(UTC)
     starts = _time(start, "--start") or now
-    ends = starts + _duration(duration, "--for")
     author = author or os.environ.get("USER") or getpass.getuser()
     with Session(obj.engine()) as s:
-        silence = store.add_silence(s, matchers=[m.as_dict() for m in parsed], starts_at=starts,
-                                    ends_at=ends, created_by=author, comment=comment, now=now)
+        # the same rules as the silence pages and the API (listener/incidents.py)
+        try:
+            silence = incidents.add_silence(s, matchers=list(matchers), duration=duration,
+                                            comment=comment, user=author, now=now, starts=starts)
+        except incidents.SilenceError as exc:
+            raise click.BadParameter(str(exc).removeprefix(f"{exc.field}: "),
+                                     param_hint=SILENCE_OPTIONS[exc.field]) from None
         s.commit()
-        click.echo(f"silence #{silence.id}: {', '.join(map(str, parsed))} from "
-                   f"{starts:%Y-%m-%d %H:%M} until {ends:%Y-%m-%d %H:%M} UTC")
+        shown = ", ".join(str(Matcher(**m)) for m in silence.matchers)
+        click.echo(f"silence #{silence.id}: {shown} from "
+                   f"{silence.starts_at:%Y-%m-%d %H:%M} until {silence.ends_at:%Y-%m-%d %H:%M} UTC")
 
 
 @silence_group.command("list")

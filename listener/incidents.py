@@ -90,29 +90,44 @@ def incident_matchers(config: Config, incident: Incident) -> list[str]:
     return [f"{k}={v}" for k, v in labels.items() if v]
 
 
+class SilenceError(QueueError):
+    """A silence that cannot be added; `field` names what is wrong (matchers, duration,
+    comment) so that the CLI can point at its option and the web at its form field."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def add_silence(session: Session, *, matchers: list[str], duration: str, comment: str,
-                user: str, now: datetime) -> Silence:
-    """A silence from now for `duration` (e.g. 2h, 3d); QueueError says what is wrong."""
+                user: str, now: datetime, starts: datetime | None = None) -> Silence:
+    """A silence from `starts` (default now) for `duration` (e.g. 2h, 3d); SilenceError says what
+    is wrong. The one set of rules for the pages, the API and `listener silence add`."""
     lines = [m.strip() for m in matchers if m.strip()]
     if not lines:
-        raise QueueError("a silence needs at least one matcher, e.g. topic=product_safety")
+        raise SilenceError("a silence needs at least one matcher, e.g. topic=product_safety",
+                           field="matchers")
     try:
         parsed = [parse_matcher(m) for m in lines]
     except MatcherError as exc:
-        raise QueueError(str(exc)) from None
+        raise SilenceError(str(exc), field="matchers") from None
     try:
         length = parse_duration(duration.strip())
     except ValueError as exc:
-        raise QueueError(f"duration: {exc}") from None
+        raise SilenceError(f"duration: {exc}", field="duration") from None
     if not timedelta(0) < length <= SILENCE_MAX:
-        raise QueueError(f"a silence lasts more than 0 and at most {SILENCE_MAX.days} days")
+        raise SilenceError(f"a silence lasts more than 0 and at most {SILENCE_MAX.days} days",
+                           field="duration")
     comment = comment.strip()
     if not comment:
-        raise QueueError("a silence needs a comment: say why (it shows in every decision)")
+        raise SilenceError("a silence needs a comment: say why (it shows in every decision)",
+                           field="comment")
     if len(comment) > COMMENT_MAX:
-        raise QueueError(f"a silence's comment is at most {COMMENT_MAX} characters")
-    return store.add_silence(session, matchers=[m.as_dict() for m in parsed], starts_at=now,
-                             ends_at=now + length, created_by=user, comment=comment, now=now)
+        raise SilenceError(f"a silence's comment is at most {COMMENT_MAX} characters",
+                           field="comment")
+    starts = starts or now
+    return store.add_silence(session, matchers=[m.as_dict() for m in parsed], starts_at=starts,
+                             ends_at=starts + length, created_by=user, comment=comment, now=now)
 
 
 def expire_silence(session: Session, *, silence_id: int, now: datetime) -> Silence:
