@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from alerts.silences import MatcherError, parse_matcher, silenced_by
 from listener import detection, store
 from listener.config import Config, Rule
-from listener.configtypes import parse_duration
+from listener.configtypes import format_duration, parse_duration
 from listener.models import Decision, Incident, Label, Mention, MentionTopic, Silence
 from listener.triage import Conflict, NotFound, QueueError
 
@@ -203,10 +203,17 @@ TIMELINE_BARS = 72
 
 
 def timeline(session: Session, *, config: Config, incident: Incident, now: datetime) -> dict:
-    """The incident's group volume around it, from two rule windows (at least 12h) before it
-    opened to an hour after it resolved (or now), in buckets of a step that fits the span in at
-    most TIMELINE_BARS bars (the last one just after the end, so that a mark there shows), and
-    the moments it opened, escalated, was acknowledged and resolved."""
+    """The incident's group around it, from two rule windows (at least 12h) before it opened to
+    an hour after it resolved (or now), in buckets of a step that fits the span in at most
+    TIMELINE_BARS bars (the last one just after the end, so that a mark there shows), and the
+    moments it opened, escalated, was acknowledged and resolved.
+
+    Each bar counts what the incident's rule counts (as detection.series_for does): for a `rare`
+    rule the distinct authors new in the bucket (at their first mention in the chart, reposts
+    not counted), else the mentions (near-duplicates once). For a `spike` rule, `expected` is the
+    detector's expected volume as of its last signal (Incident.expected, over the rule's window)
+    per bucket, from the window that opened the incident to that last signal: the detector's
+    time-of-day baseline is not kept bucket by bucket, so that is the one number there is."""
     rule = rule_of(config, incident)
     lead = max(rule.window * 2 if rule else timedelta(0), timedelta(hours=12))
     end = min(incident.resolved_at + timedelta(hours=1), now) if incident.resolved_at else now
@@ -214,17 +221,30 @@ def timeline(session: Session, *, config: Config, incident: Incident, now: datet
     step = next((s for s in STEPS if (until - since) / s < TIMELINE_BARS), STEPS[-1])
     since -= since % step
     until += step            # one bucket past the end, so that a mark at the end shows
+    rare = rule is not None and rule.detector == "rare"
+    count = store.new_author_buckets if rare else store.count_buckets
     topics = ([incident.topic] if incident.topic else (rule.match.topics if rule else [])) or [None]
     counts: dict[int, int] = {}
     for topic in topics:
-        for b, n in store.count_buckets(session, step=step, since=since, until=until,
-                                        brand=incident.brand, product=incident.product,
-                                        topic=topic, sentiment=rule.match.sentiment if rule
-                                        else None).items():
+        for b, n in count(session, step=step, since=since, until=until, brand=incident.brand,
+                          product=incident.product, topic=topic,
+                          sentiment=rule.match.sentiment if rule else None).items():
             counts[b] = counts.get(b, 0) + n
     marks = [(name, at) for name, at in (("opened", incident.opened_at),
                                          ("escalated", incident.escalated_at),
                                          ("acknowledged", incident.acknowledged_at),
                                          ("resolved", incident.resolved_at)) if at is not None]
+    expected = None
+    if rule is not None and rule.detector == "spike" and incident.expected > 0:
+        expected = {"per_bucket": incident.expected * step / rule.window.total_seconds(),
+                    "since": incident.opened_at - rule.window,
+                    "until": max(incident.last_signal_at, incident.opened_at)}
+    if rare:
+        unit, measure = "new author(s)", (
+            f"distinct authors new in each bucket (reposts not counted): what {rule.name} counts, "
+            f"alerting at {rule.min_authors} within {format_duration(rule.window)}")
+    else:
+        unit, measure = "mention(s)", "mentions of this incident's group, near-duplicates once"
     return {"counts": counts, "first": since // step, "n": -(-(until - since) // step),
-            "step": step, "marks": marks}
+            "step": step, "marks": marks, "unit": unit, "measure": measure,
+            "expected": expected}

@@ -120,6 +120,27 @@ def test_the_timeline_counts_the_group_and_marks_its_moments(session):
     assert [name for name, _ in data["marks"]] == ["opened", "acknowledged"]
 
 
+def test_a_rare_rules_timeline_counts_new_authors_and_a_spikes_has_its_expected(session):
+    """safety-reports is rare: the same seven authors reporting twice are seven new authors
+    (a mention count would say 14). negative-spike's expected, 6 in its 1h window, is 1.5 per
+    15-minute bucket, over the window that opened the incident to its last signal."""
+    config = load_config_file(CONFIG, env={})
+    mentions(session, 7, topic="product_safety")
+    mentions(session, 7, topic="product_safety", start=NOW - timedelta(minutes=90))
+    row = incident(session)
+    data = incidents.timeline(session, config=config, incident=row, now=NOW)
+    assert sum(data["counts"].values()) == 7 and data["unit"] == "new author(s)"
+    assert data["measure"].startswith("distinct authors new in each bucket")
+    assert "alerting at 3 within 3h" in data["measure"] and data["expected"] is None
+
+    spike = incident(session, rule="negative-spike")
+    spike.expected = 6.0
+    data = incidents.timeline(session, config=config, incident=spike, now=NOW)
+    assert sum(data["counts"].values()) == 14 and data["unit"] == "mention(s)"
+    assert data["step"] == 900 and data["expected"] == {
+        "per_bucket": 1.5, "since": NOW - timedelta(hours=2), "until": NOW}
+
+
 def test_dashboard_volume_by_source_and_topic_and_the_sentiment_split(session):
     mentions(session, 4, topic="product_safety", source="reddit")
     mentions(session, 2, topic=None, sentiment="positive")

@@ -14,7 +14,7 @@ from listener import users
 from listener.config import load_config_file
 from listener.db import create_tables, make_engine
 from listener.detection import detect, window_mentions
-from listener.models import Decision, Incident, Notification, Silence
+from listener.models import Decision, Incident, Mention, MentionTopic, Notification, Silence
 from listener.web import create_app
 from tests.conftest import CONFIG
 from tests.test_web import client, login, token
@@ -205,6 +205,73 @@ def test_the_timeline_marks_open_and_resolve(web):
     form(bob, f"/incidents/{iid}/resolve", f"/incidents/{iid}")
     svg = bob.get(f"/incidents/{iid}").text
     assert 'class="mark mark-resolved"' in svg and "resolved Fri 16:30 UTC" in svg
+
+
+def timeline_svg(client, iid: int) -> str:
+    text = client.get(f"/incidents/{iid}").text
+    svg = text[text.index('<svg class="chart timeline"'):]
+    return svg[:svg.index("</svg>")]
+
+
+def bar_counts(svg: str, unit: str) -> list[int]:
+    return [int(n) for n in re.findall(rf"<title>\w+ \d\d:\d\d · (\d+) {re.escape(unit)}</title>",
+                                       svg)]
+
+
+def test_a_rare_rules_timeline_counts_new_authors_as_the_rule_does(web):
+    """The demo's incident is safety-reports (rare: 3 distinct authors in 3h): its bars count
+    authors new in the bucket, so a second report by someone already counted adds nothing and a
+    new person adds one; no expected line (the rare detector has none)."""
+    app, engine, iid = web
+    bob = login(app, "bob")
+    svg = timeline_svg(bob, iid)
+    assert 'aria-label="distinct authors new in each bucket (reposts not counted): what ' \
+           'safety-reports counts, alerting at 3 within 3h over time' in svg
+    assert "mention(s)" not in svg and 'class="expected"' not in svg
+    before = bar_counts(svg, "new author(s)")
+    assert len(before) == svg.count("<rect") and sum(before) > 0
+    with Session(engine) as s:
+        linked = s.exec(select(Mention).join(MentionTopic, MentionTopic.mention_id == Mention.id)
+                        .where(MentionTopic.topic == "product_safety",
+                               Mention.created_epoch >= int((AT - timedelta(hours=3)).timestamp()))
+                        ).all()
+        old = linked[0]
+        for n, author in enumerate([old.author, old.author, "newcomer"]):
+            at = AT - timedelta(minutes=5)
+            m = Mention(source="twitter", external_id=f"again-{n}", author=author,
+                        text="it burned again", created_at=at, created_epoch=int(at.timestamp()),
+                        collected_at=AT, brand=old.brand, raw={})
+            s.add(m)
+            s.flush()
+            s.add(MentionTopic(mention_id=m.id, topic="product_safety", score=1.0,
+                               created_epoch=m.created_epoch))
+        s.commit()
+    after = bar_counts(timeline_svg(bob, iid), "new author(s)")
+    assert sum(after) == sum(before) + 1
+    assert "new author(s) in 15m buckets: distinct authors new" in bob.get(f"/incidents/{iid}").text
+
+
+def test_a_spike_rules_timeline_draws_the_detectors_expected_volume(web):
+    """For a spike rule the bars are mentions, and a line at the detector's expected count (its
+    expected over the 1h window, per 15-minute bucket) runs from the window that opened the
+    incident to its last signal."""
+    app, engine, iid = web
+    with Session(engine) as s:
+        incident = s.get(Incident, iid)
+        incident.rule, incident.expected = "negative-spike", 6.0
+        incident.last_signal_at = incident.opened_at + timedelta(minutes=30)
+        s.add(incident)
+        s.commit()
+    svg = timeline_svg(login(app, "bob"), iid)
+    assert "new author(s)" not in svg and bar_counts(svg, "mention(s)")
+    (line,) = re.findall(r'<line class="expected" x1="([\d.]+)" y1="([\d.]+)" x2="([\d.]+)" '
+                         r'y2="([\d.]+)" data-value="([\d.]+)"><title>([^<]*)</title>', svg)
+    x1, y1, x2, y2, value, title = line
+    assert value == "1.5" and y1 == y2 and float(x1) < float(x2)
+    assert title == ("expected 1.50 mention(s) per bucket (the spike detector&#39;s, "
+                     "Fri 15:30 to Fri 17:00 UTC)")
+    opened = re.search(r'<line class="mark mark-opened" x1="([\d.]+)"', svg).group(1)
+    assert float(x1) < float(opened) < float(x2)
 
 
 def test_the_api_resolves_silences_and_pages_linked_mentions(web):

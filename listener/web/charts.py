@@ -4,6 +4,7 @@ and a split bar (sentiment)."""
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 WIDTH, HEIGHT, PAD = 720, 160, 24
@@ -28,10 +29,11 @@ def _frame(first: int, n: int, step: int, peak: int) -> dict:
 
 
 def bar_chart(buckets: dict[int, int], *, first: int, n: int, step: int,
-              unit: str = "mention(s)") -> dict:
-    """Bars for bucket indexes first..first+n-1 (bucket = epoch // step), scaled to the peak."""
+              unit: str = "mention(s)", peak_at_least: float = 0) -> dict:
+    """Bars for bucket indexes first..first+n-1 (bucket = epoch // step), scaled to the peak (at
+    least `peak_at_least`, rounded up, so that a line drawn at that height fits)."""
     counts = [buckets.get(first + i, 0) for i in range(n)]
-    chart = _frame(first, n, step, max(counts, default=0))
+    chart = _frame(first, n, step, max(*counts, math.ceil(peak_at_least), 0))
     bars = []
     for i, count in enumerate(counts):
         h = round(count * chart["scale"], 1)
@@ -47,17 +49,35 @@ def volume_bars(buckets: dict[int, int], *, first: int, hours: int) -> dict:
 
 
 def timeline(data: dict) -> dict:
-    """An incident's volume bars (listener.incidents.timeline) with a vertical mark at each moment
-    of its life that falls in the chart."""
-    chart = bar_chart(data["counts"], first=data["first"], n=data["n"], step=data["step"])
-    start = data["first"] * data["step"]
+    """An incident's bars (listener.incidents.timeline: mentions, or new authors for a `rare`
+    rule) with a vertical mark at each moment of its life that falls in the chart and, for a
+    `spike` rule, a horizontal line at the detector's expected count per bucket over the span it
+    was judged on (clipped to the chart)."""
+    step, unit = data["step"], data.get("unit", "mention(s)")
+    expected = data.get("expected")
+    chart = bar_chart(data["counts"], first=data["first"], n=data["n"], step=step, unit=unit,
+                      peak_at_least=expected["per_bucket"] if expected else 0)
+    start = data["first"] * step
+
+    def x(at: datetime) -> float:
+        offset = min(max((at.timestamp() - start) / step, 0), data["n"])
+        return round(PAD + offset * chart["slot"], 1)
+
     marks = []
     for name, at in data["marks"]:
-        offset = (at.timestamp() - start) / data["step"]
+        offset = (at.timestamp() - start) / step
         if 0 <= offset <= data["n"]:
-            marks.append({"name": name, "x": round(PAD + offset * chart["slot"], 1),
-                          "label": f"{name} {at:%a %H:%M} UTC"})
-    return {**chart, "marks": marks}
+            marks.append({"name": name, "x": x(at), "label": f"{name} {at:%a %H:%M} UTC"})
+    line = None
+    if expected:
+        per = expected["per_bucket"]
+        y = round(chart["base"] - per * chart["scale"], 1)
+        line = {"x1": x(expected["since"]), "x2": x(expected["until"]), "y": y,
+                "value": round(per, 2),
+                "label": f"expected {per:.2f} {unit} per bucket (the spike detector's, "
+                         f"{expected['since']:%a %H:%M} to {expected['until']:%a %H:%M} UTC)"}
+    return {**chart, "marks": marks, "unit": unit, "measure": data.get("measure", ""),
+            "expected": line}
 
 
 def stacked_bars(series: dict[str, dict[int, int]], *, first: int, n: int, step: int) -> dict:
