@@ -77,8 +77,3 @@ class Keyword:
             else:
                 return True
         return False
-
-
-def find_keyword(tokens: list[str], keyword: str) -> bool:
-    """Whether the tokens (of `tokenize`) contain the keyword (see `Keyword`)."""
-    return Keyword(keyword).found_in(Words(tokens))

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from classifiers.base import TopicSpec
-from classifiers.text import find_keyword, tokenize
+from classifiers.text import Keyword, Words, tokenize
 from classifiers.topics import TopicMatcher
 from listener.config import Config
 from listener.configtypes import format_duration
@@ -205,8 +205,12 @@ def _topic_effect(out: Effect, old: TopicSpec | None, new: TopicSpec | None, men
                  (new.description, new.examples, new.similarity, new.sentiments))
     if same_refs:
         # only mentions whose keyword verdict changed can change: embed just those
-        todo = [(m, s) for m, s in mentions
-                if _keyword(old, m.text) != _keyword(new, m.text)]
+        before, after = _keywords(old), _keywords(new)
+        todo = []
+        for m, s in mentions:
+            words = Words(tokenize(m.text))
+            if _found(before, words) != _found(after, words):
+                todo.append((m, s))
     else:
         todo = mentions
     if not todo:
@@ -221,9 +225,12 @@ def _topic_effect(out: Effect, old: TopicSpec | None, new: TopicSpec | None, men
         out.add(a, b, text, examples)
 
 
-def _keyword(spec: TopicSpec, text: str) -> bool:
-    tokens = tokenize(text)
-    return any(find_keyword(tokens, k) for k in spec.keywords)
+def _keywords(spec: TopicSpec) -> list[Keyword]:
+    return [Keyword(k) for k in spec.keywords]
+
+
+def _found(keywords: list[Keyword], words: Words) -> bool:
+    return any(k.found_in(words) for k in keywords)
 
 
 def _topic_hits(spec: TopicSpec | None, texts, emb, embed, sentiments) -> list[bool]:

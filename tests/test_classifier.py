@@ -152,9 +152,8 @@ def test_complaint_f1_in_five_fold_cross_validation():
     ("anything", "***", False),                        # no words: never matches
 ])
 def test_keyword_table(text, keyword, found):
-    from classifiers.text import Keyword, Words, find_keyword, tokenize
+    from classifiers.text import Keyword, Words, tokenize
     assert Keyword(keyword).found_in(Words(tokenize(text))) is found
-    assert find_keyword(tokenize(text), keyword) is found
 
 
 @pytest.mark.slow
