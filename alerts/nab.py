@@ -215,7 +215,7 @@ def stream_alerts(series: NabSeries, detector: Detector, *,
 
 
 def _next_state(state, decision, signal, now) -> IncidentState | None:
-    """The incident as the daemon would store it after `decision` (see listener.detection)."""
+    """The incident as the daemon would store it after `decision` (see listener.pipeline.detect)."""
     if decision is None or decision.action == "resolved":
         return None
     if decision.action == "first":

@@ -16,9 +16,9 @@ import sys
 from dataclasses import dataclass
 from typing import Protocol, TextIO
 
+from alerts.alert_message import render_console
 from alerts.errors import PermanentNotifyError, RetryableNotifyError
 from alerts.limits import fit
-from alerts.message import render_console
 from alerts.pacing import Pacer
 
 log = logging.getLogger(__name__)

@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from classifiers.encoder import Encoder
+from classifiers.head_training import macro_recall, read_split
 from classifiers.lora import add_lora, lora_state
 from classifiers.sentiment import LABELS, WEIGHTS
-from classifiers.train import macro_recall, read_split
 
 TEACHER = WEIGHTS.with_name("sentiment_teacher.safetensors")
 

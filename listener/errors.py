@@ -1,4 +1,4 @@
-"""The listener's exceptions. Library code raises these; only `listener.cli` turns them into
+"""The listener's exceptions. Library code raises these; only `listener.cli.main` turns them into
 exit codes.
 
     ListenerError

@@ -38,7 +38,7 @@ def classifier_parts():
 
 @pytest.fixture()
 def demo_config():
-    from listener.config import load_config_file
+    from listener.config.model import load_config_file
     return load_config_file(CONFIG, env={})
 
 
@@ -76,8 +76,8 @@ def _pg_database():
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request, tmp_path):
     """A fresh store on SQLite and on a real PostgreSQL (its own database per test)."""
-    from listener.daemon import make_engine
-    from listener.db import create_tables
+    from listener.daemon.runner import make_engine
+    from listener.storage.db import create_tables
     if request.param == "sqlite":
         eng = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
         create_tables(eng)
@@ -95,7 +95,7 @@ def engine(request, tmp_path):
 
 @pytest.fixture()
 def sqlite_engine(tmp_path):
-    from listener.db import create_tables, make_engine
+    from listener.storage.db import create_tables, make_engine
     eng = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
     create_tables(eng)
     yield eng

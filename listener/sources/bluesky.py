@@ -25,9 +25,9 @@ from typing import Any, ClassVar
 import requests
 from pydantic import Field, SecretStr
 
-from listener.configtypes import Duration, Strict
+from listener.config.types import Duration, Strict
 from listener.errors import PermanentSourceError, SourceError
-from listener.sources.base import Batch, Cursor, RawMention
+from listener.sources.contract import Batch, Cursor, RawMention
 from listener.sources.listing import ListingSettings, Page, StaleToken
 from listener.sources.plaintext import clean_text
 from listener.sources.webapi import WebSource, parse_time, stable_id

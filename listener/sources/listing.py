@@ -26,9 +26,9 @@ from typing import Any
 
 from pydantic import Field
 
-from listener.configtypes import Duration
+from listener.config.types import Duration
 from listener.errors import PermanentSourceError, SourceError
-from listener.sources.base import Batch, Cursor, RawMention
+from listener.sources.contract import Batch, Cursor, RawMention
 from listener.sources.webapi import WebSettings, iso, parse_time
 
 log = logging.getLogger(__name__)

@@ -35,9 +35,9 @@ from mastodon.errors import (
 )
 from pydantic import Field, SecretStr, field_validator
 
-from listener.configtypes import Duration, Strict
+from listener.config.types import Duration, Strict
 from listener.errors import PermanentSourceError, SourceError
-from listener.sources.base import Batch, Cursor, RawMention
+from listener.sources.contract import Batch, Cursor, RawMention
 from listener.sources.listing import Keyed, fetch_each
 from listener.sources.plaintext import join_title, strip_html
 from listener.sources.searchterms import search_terms

@@ -3,7 +3,7 @@
 Streams, each read newest first until it reaches what the previous fetch returned:
 
     search:QUERY   r/SUBS/search?q=QUERY&sort=new    the brand queries compiled to Reddit's
-                                                     syntax (`listener.querycompile`), split at
+                                                     syntax (`listener.query.native`), split at
                                                      512 characters; posts only
     comments       r/SUBS/comments                   every new comment in the named subreddits
                                                      (not r/all: that is the whole site)
@@ -42,10 +42,10 @@ import requests
 from praw.exceptions import PRAWException, RedditAPIException
 from pydantic import Field, SecretStr, field_validator
 
-from listener.configtypes import Duration, Strict
+from listener.config.types import Duration, Strict
 from listener.errors import PermanentSourceError, QueryError, SourceError
-from listener.querycompile import REDDIT, approximations, native_queries
-from listener.sources.base import Batch, Cursor, RawMention
+from listener.query.native import REDDIT, approximations, native_queries
+from listener.sources.contract import Batch, Cursor, RawMention
 
 log = logging.getLogger(__name__)
 

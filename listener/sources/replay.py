@@ -18,9 +18,9 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from listener.configtypes import Duration, Strict
+from listener.config.types import Duration, Strict
 from listener.errors import PermanentSourceError
-from listener.sources.base import Batch, Cursor, RawMention
+from listener.sources.contract import Batch, Cursor, RawMention
 
 log = logging.getLogger(__name__)
 BUILTIN_PREFIX = "builtin:"

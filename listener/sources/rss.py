@@ -22,9 +22,9 @@ from urllib.parse import parse_qs, urlsplit
 import feedparser
 from pydantic import Field, field_validator
 
-from listener.configtypes import Duration, Strict
+from listener.config.types import Duration, Strict
 from listener.errors import SourceError
-from listener.sources.base import Batch, Cursor, RawMention
+from listener.sources.contract import Batch, Cursor, RawMention
 from listener.sources.listing import Keyed, fetch_each
 from listener.sources.plaintext import join_title, strip_html
 from listener.sources.webapi import WebSettings, WebSource, iso, stable_id

@@ -4,7 +4,7 @@ Their search languages are small or unspecified, so a brand query is not transla
 It is expanded into the alternatives it accepts (disjunctive normal form over its positive
 terms) and each alternative is searched on its own: `("lumi toys" OR lumitoys) -job` becomes
 the searches `"lumi toys"` and `lumitoys`. Exclusions, NEAR distances and field filters are
-left to the local match that every fetched mention goes through anyway (listener.matching);
+left to the local match that every fetched mention goes through anyway (listener.query.matching);
 searching wider than the query is safe, narrower would lose mentions.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from listener.query import And, Near, Node, Or, Phrase, Word, parse
+from listener.query.parser import And, Near, Node, Or, Phrase, Word, parse
 
 log = logging.getLogger(__name__)
 

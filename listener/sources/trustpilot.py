@@ -17,9 +17,9 @@ from typing import Any, ClassVar
 
 from pydantic import Field, SecretStr
 
-from listener.configtypes import Duration, Strict
+from listener.config.types import Duration, Strict
 from listener.errors import SourceError
-from listener.sources.base import Batch, Cursor, RawMention
+from listener.sources.contract import Batch, Cursor, RawMention
 from listener.sources.listing import ListingSettings, Page, drain, fetch_each
 from listener.sources.plaintext import clean_text, join_title
 from listener.sources.webapi import WebSource, parse_time, stable_id

@@ -1,6 +1,6 @@
 """Twitter/X: API v2 recent search through tweepy, one page per query per fetch.
 
-The config's brand queries are compiled to Twitter's syntax (`listener.querycompile`), ORed and
+The config's brand queries are compiled to Twitter's syntax (`listener.query.native`), ORed and
 split at the API's query length limit; each resulting query pages on its own. Its state in the
 cursor (JSON):
 
@@ -37,11 +37,11 @@ import requests
 import tweepy
 from pydantic import Field, SecretStr, field_validator
 
-from listener.configtypes import Duration, Strict
+from listener.config.types import Duration, Strict
 from listener.errors import PermanentSourceError, QueryError, SourceError
-from listener.query import Field as FieldFilter
-from listener.querycompile import TWITTER, approximations, native_queries
-from listener.sources.base import Batch, Cursor, RawMention
+from listener.query.native import TWITTER, approximations, native_queries
+from listener.query.parser import Field as FieldFilter
+from listener.sources.contract import Batch, Cursor, RawMention
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 import requests
 from pydantic import Field
 
-from listener.configtypes import Duration, Strict
+from listener.config.types import Duration, Strict
 from listener.errors import PermanentSourceError, SourceError
 
 log = logging.getLogger(__name__)

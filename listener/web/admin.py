@@ -8,9 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 
-from listener.configdiff import masked_keys
-from listener.explain import explain_text, needs_classifier, run_examples
-from listener.reload import load_history
+from listener.daemon.reload import load_history
+from listener.tools.config_diff import masked_keys
+from listener.tools.explain import explain_text, needs_classifier, run_examples
 from listener.web.auth import CurrentUser, admin_user, checked_form
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from listener import triage, users
-from listener.views import mention_record
+from listener.queue import triage, users
+from listener.storage.records import mention_record
 from listener.web.auth import CurrentUser
 from listener.web.errors import http_errors
 
@@ -125,7 +125,7 @@ def api_queue(request: Request, user: ApiUser, status: str = "open", brand: str 
 @router.post("/mentions/{mention_id}/assign", response_model=TriageOut)
 def api_assign(request: Request, mention_id: int, body: Assign, user: ApiUser) -> TriageOut:
     """Give an open mention to another user (400 for an unknown user, 409 when not open)."""
-    from listener.models import Mention
+    from listener.storage.models import Mention
 
     with Session(request.app.state.engine) as session:
         with http_errors():
@@ -170,7 +170,7 @@ def api_move(request: Request, mention_id: int,
              user: ApiUser, body: Note | None = None) -> TriageOut:
     """Claim (409 when another agent has it), respond, close, escalate, mark no response
     needed, or add a note."""
-    from listener.models import Mention
+    from listener.storage.models import Mention
     from listener.web.routes import MOVES
 
     now = request.app.state.clock()

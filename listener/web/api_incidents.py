@@ -11,14 +11,15 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from alerts.silences import Matcher
-from listener import incidents, store
-from listener.models import Silence
-from listener.views import mention_record
+from alerts.matchers import Matcher
+from listener.incidents import manual as incidents
+from listener.storage import store
+from listener.storage.models import Silence
+from listener.storage.records import mention_record
 from listener.web.api import ApiUser, api_user
 from listener.web.auth import CurrentUser
 from listener.web.errors import http_errors
-from listener.web.incidents import acknowledge
+from listener.web.incident_pages import acknowledge
 
 router = APIRouter(prefix="/api", tags=["incidents"])
 

@@ -19,15 +19,15 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from listener.config import Config
+from listener.config.model import Config
 from listener.web import filters as jinja_filters
 from listener.web.admin import router as admin_router
 from listener.web.api import router as api_router
 from listener.web.api_incidents import router as api_incidents_router
 from listener.web.auth import LoginLimiter, LoginRequired, csrf_token
-from listener.web.incidents import router as incidents_router
+from listener.web.incident_pages import router as incidents_router
 from listener.web.routes import router
-from listener.web.silences import router as silences_router
+from listener.web.silence_pages import router as silences_router
 from listener.web.slack_actions import router as slack_router
 
 HERE = Path(__file__).resolve().parent

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from listener.models import User
+from listener.storage.models import User
 
 
 class LoginRequired(Exception):

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from fastapi import HTTPException
 
-from listener import triage
+from listener.queue import triage
 
 
 def status_of(exc: triage.QueueError) -> int:

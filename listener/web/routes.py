@@ -12,10 +12,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
-from listener import dashboard as dashboard_data
-from listener import store, triage, users
-from listener.incidents import open_incidents
+from listener.incidents.manual import open_incidents
+from listener.queue import dashboard as dashboard_data
+from listener.queue import triage, users
 from listener.sources import SOURCES
+from listener.storage import store
 from listener.web.auth import (
     CurrentUser,
     admin_user,

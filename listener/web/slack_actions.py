@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from slack_sdk.signature import Clock, SignatureVerifier
 from sqlmodel import Session
 
-from listener import acks
+from listener.incidents import acks
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)

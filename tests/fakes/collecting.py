@@ -1,12 +1,12 @@
 """Helpers for the source tests: a minimal config around one source block, and what the store
-holds after `listener.pipeline.collect`."""
+holds after `listener.pipeline.steps.collect`."""
 
 from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from listener.config import Config, load_config
-from listener.models import Mention, SourceState
+from listener.config.model import Config, load_config
+from listener.storage.models import Mention, SourceState
 
 BRAND_QUERY = '("lumi toys" OR lumitoys OR "pumpkin glow" OR pumpkinglow) -hiring'
 
