@@ -1,5 +1,5 @@
 """Commands for the administrators who tune what is listened for: explain a text, run the
-config's own examples, diff two configs against stored mentions. Registered in `listener.cli.main`."""
+config's own examples, diff two configs against stored mentions. Registered in `cli.main`."""
 
 from __future__ import annotations
 

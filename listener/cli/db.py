@@ -1,4 +1,5 @@
-"""`listener db`: the store's schema version (listener.storage.revision). Registered in `listener.cli.main`.
+"""`listener db`: the store's schema version (storage.revision).
+Registered in `cli.main`.
 
     listener db current    the revision the database is at, and whether it is up to date
     listener db upgrade    migrate it to this release's schema (start-up does the same)

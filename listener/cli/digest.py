@@ -26,8 +26,8 @@ def digest(obj: Ctx, now_: bool, day: str | None, post: bool) -> None:
 
     from alerts.digest_message import plain
     from listener.daemon.runner import build_notifier
-    from listener.pipeline import steps as pipeline
     from listener.pipeline.digest import digest_message, local_day, settings_of
+    from listener.pipeline.notify import notify
     from listener.storage.models import Post
 
     if now_ and day:
@@ -51,6 +51,6 @@ def digest(obj: Ctx, now_: bool, day: str | None, post: bool) -> None:
                              channel=channel, message=message, next_attempt_at=now,
                              created_at=now))
             session.commit()
-        r = pipeline.notify(engine, notifier=build_notifier(obj.config), now=now)
+        r = notify(engine, notifier=build_notifier(obj.config), now=now)
         click.echo(f"posted: {r.sent} sent, {r.retrying} retrying, {r.failed} failed",
                    err=True)

@@ -91,7 +91,7 @@ def run(obj: Ctx) -> None:
 def collect(obj: Ctx, once: bool, only: str | None) -> None:
     """Fetch new mentions from the sources and store those that match a brand."""
     from listener.daemon.runner import build_sources
-    from listener.pipeline import steps as pipeline
+    from listener.pipeline.collect import collect as collect_step
     cfg = obj.config
     enabled = cfg.enabled_sources()
     if only and only not in enabled:
@@ -104,7 +104,7 @@ def collect(obj: Ctx, once: bool, only: str | None) -> None:
     for name, source in sources.items():
         if only and name != only:
             continue
-        r = pipeline.collect(engine, config=cfg, name=name, source=source,
+        r = collect_step(engine, config=cfg, name=name, source=source,
                              now=datetime.now(UTC))
         click.echo(f"{name}: fetched {r.fetched}, stored {r.stored}, duplicates {r.duplicates}, "
                    f"not matching any brand {r.dropped}, malformed {r.malformed}"
@@ -116,9 +116,9 @@ def collect(obj: Ctx, once: bool, only: str | None) -> None:
 def classify(obj: Ctx) -> None:
     """Label every unclassified mention (sentiment, topics)."""
     from listener.daemon.runner import build_classifier
-    from listener.pipeline import steps as pipeline
+    from listener.pipeline.classify import classify as classify_step
     engine = obj.engine()
-    n = pipeline.classify(engine, classifier=build_classifier(obj.config),
+    n = classify_step(engine, classifier=build_classifier(obj.config),
                           batch_size=obj.config.classifier.batch_size, now=datetime.now(UTC))
     click.echo(f"classified {n} mention(s)")
 
@@ -142,8 +142,8 @@ def _parse_at(value: str | None) -> datetime | None:
 def detect(obj: Ctx, at: str | None, notify: bool) -> None:
     """Run the alert rules once and print what was decided."""
     from listener.daemon.runner import build_notifier
-    from listener.pipeline import steps as pipeline
     from listener.pipeline.detect import detect as run_detect
+    from listener.pipeline.notify import notify as notify_step
     engine = obj.engine()
     now = _parse_at(at) or obj.now(engine)
     taken = run_detect(engine, config=obj.config, now=now)
@@ -153,7 +153,7 @@ def detect(obj: Ctx, at: str | None, notify: bool) -> None:
         click.echo(f"nothing to report as of {now:%Y-%m-%d %H:%M} UTC")
     if notify:
         # a single run has no later run to wait for: held messages (group_wait) go out now
-        r = pipeline.notify(engine, notifier=build_notifier(obj.config),
+        r = notify_step(engine, notifier=build_notifier(obj.config),
                             now=now + obj.config.alerts.group_wait)
         click.echo(f"notifications: {r.sent} sent, {r.retrying} retrying, {r.failed} failed")
 

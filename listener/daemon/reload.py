@@ -1,7 +1,7 @@
 """Config hot reload: read and validate the file, say what a restart would still be needed for,
 record every attempt, and tell the admin channel when a new config is refused.
 
-The daemon (`listener.daemon.runner.Daemon.reload`) swaps what it runs on; this module holds the plain
+The daemon (`runner.Daemon.reload`) swaps what it runs on; this module holds the plain
 functions it uses, so that they can be tested and reused (the web admin page shows the history).
 """
 

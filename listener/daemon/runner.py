@@ -1,5 +1,5 @@
 """Build the daemon from a config: engine, clock, sources, classifier, notifier, scheduler.
-No logic lives here beyond wiring; the steps are in `listener.pipeline.steps` and `listener.pipeline.detect`.
+No logic lives here beyond wiring; the steps are in `listener.pipeline` `listener.pipeline.detect`.
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ from classifiers.errors import ModelError
 from listener.clock import ReplayClock, SystemClock
 from listener.config.model import Config, database_url
 from listener.errors import ListenerError
-from listener.pipeline import steps as pipeline
+from listener.pipeline.classify import classify
+from listener.pipeline.collect import collect
 from listener.pipeline.detect import detect
 from listener.pipeline.health import WaitCounter
+from listener.pipeline.notify import notify
 from listener.sources import SOURCES
 from listener.sources.replay import ReplaySource
 from listener.storage import store
@@ -163,12 +165,12 @@ class Daemon:
     def job_collect(self, name: str) -> None:
         config, source = self.config, self.sources.get(name)
         if source is not None:   # None: removed by a reload since this run was scheduled
-            pipeline.collect(self.engine, config=config, name=name, source=source,
+            collect(self.engine, config=config, name=name, source=source,
                              now=self.clock.now())
 
     def job_classify(self) -> None:
         with self._swap:   # a reload swapping the topics waits for the batch in flight
-            pipeline.classify(self.engine, classifier=self.classifier,
+            classify(self.engine, classifier=self.classifier,
                               batch_size=self.config.classifier.batch_size, now=self.clock.now(),
                               max_batches=20)
 
@@ -176,7 +178,7 @@ class Daemon:
         detect(self.engine, config=self.config, now=self.clock.now())
 
     def job_notify(self) -> None:
-        pipeline.notify(self.engine, notifier=self.notifier, now=self.clock.now())
+        notify(self.engine, notifier=self.notifier, now=self.clock.now())
 
     def job_reminders(self) -> None:
         from listener.pipeline.reminders import queue_reminders

@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from listener.config.model import Config
-from listener.pipeline import steps as pipeline
+from listener.pipeline.classify import classify
+from listener.pipeline.collect import collect
 from listener.pipeline.detect import Taken, detect
+from listener.pipeline.notify import notify
 
 
 def step_through(engine: Engine, *, config: Config, sources: dict, classifier, notifier,
@@ -25,11 +27,11 @@ def step_through(engine: Engine, *, config: Config, sources: dict, classifier, n
     while now <= end:
         clock[0] = now
         for name, source in sources.items():
-            pipeline.collect(engine, config=config, name=name, source=source, now=now)
-        pipeline.classify(engine, classifier=classifier,
+            collect(engine, config=config, name=name, source=source, now=now)
+        classify(engine, classifier=classifier,
                           batch_size=config.classifier.batch_size, now=now)
         decided = detect(engine, config=config, now=now)
-        pipeline.notify(engine, notifier=notifier, now=now)
+        notify(engine, notifier=notifier, now=now)
         taken += decided
         if on_step:
             on_step(now, decided)

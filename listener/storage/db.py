@@ -30,7 +30,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
 
 def create_tables(engine: Engine) -> None:
-    """Bring the store's schema to this release's (listener.storage.revision): create an empty database,
+    """Bring the store's schema to this release's (storage.revision): create an empty database,
     migrate an older one with its rows kept, refuse one a newer release migrated."""
     from listener.storage.revision import ensure_schema
     ensure_schema(engine)

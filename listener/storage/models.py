@@ -57,7 +57,7 @@ class Mention(SQLModel, table=True):
     brand: str = Field(max_length=128)
     product: str | None = Field(default=None, max_length=128)
     raw: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    # near-duplicates (listener.storage.dedup): the id of the cluster's first mention, its own for a first
+    # near-duplicates (storage.dedup): the id of the cluster's first mention, its own for a first
     cluster_id: int | None = Field(default=None, index=True)
     fingerprint: str | None = Field(default=None, max_length=40,
                                     description="digest of the normalised text")

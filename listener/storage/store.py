@@ -78,7 +78,7 @@ def add_mentions(session: Session, *, source_name: str,
 
 def _cluster(session: Session, *, mention_id: int, raw: RawMention, norm: str,
              fp: str | None) -> None:
-    """Set a new mention's cluster_id (listener.storage.dedup): its original's cluster for a retweet,
+    """Set a new mention's cluster_id (storage.dedup): its original's cluster for a retweet,
     else the cluster of an identical or near-identical text within the time window, else its
     own id. Every lookup is an indexed query bounded by the window."""
     epoch = int(raw.created_at.timestamp())

@@ -1,7 +1,7 @@
 """Backfill: read a source's history once, for the sources whose API can list the past.
 
 A backfill builds the source afresh with its `lookback` set to the period asked for and runs it
-through `pipeline.collect` under a state of its own, `NAME:backfill`, until its pagination is
+through `collect` under a state of its own, `NAME:backfill`, until its pagination is
 done. The source's own cursor is not touched: the daemon keeps listening from where it was, and
 the two overlap harmlessly because storing is idempotent on (source, external id) and copies
 join one cluster. A backfill starts over each time it is run (again: idempotent).
@@ -34,7 +34,7 @@ from sqlmodel import Session
 
 from listener.config.model import Config
 from listener.errors import ListenerError
-from listener.pipeline import steps as pipeline
+from listener.pipeline.collect import CollectResult, collect
 from listener.sources import SOURCES
 from listener.storage import store
 
@@ -120,7 +120,7 @@ class BackfillResult:
 
 
 def backfill(engine: Engine, *, config: Config, name: str, source, now: datetime,
-             progress: Callable[[pipeline.CollectResult], None] | None = None) -> BackfillResult:
+             progress: Callable[[CollectResult], None] | None = None) -> BackfillResult:
     """Run `source` (from `build_backfill_source`) until its pagination is done. Stops at a
     failed run or a run that made no progress, keeping what came before (`error` says why); a
     permanent error is raised."""
@@ -133,7 +133,7 @@ def backfill(engine: Engine, *, config: Config, name: str, source, now: datetime
     total = BackfillResult(name)
     reach, before = BACKFILL[name], None
     for _ in range(MAX_RUNS):
-        r = pipeline.collect(engine, config=config, name=key, source=source, now=now)
+        r = collect(engine, config=config, name=key, source=source, now=now)
         total.runs += 1
         for f in ("fetched", "stored", "duplicates", "dropped", "malformed"):
             setattr(total, f, getattr(total, f) + getattr(r, f))

@@ -4,7 +4,7 @@ How it runs: a scratch SQLite database in a temporary folder receives the stored
 period (and the history the rules look back over before it), matched again with the config's
 brand and product queries (a mention no query matches is left out), with their stored
 classification labels (topics the config does not define are left out). Then the live detect
-step, `listener.pipeline.detect.detect`, runs on the scratch database at every bucket from `since` to
+step, `pipeline.detect.detect`, runs on the scratch database at every bucket from `since` to
 `until`, on the historical clock. Incidents, decisions and outbox rows land in the scratch
 database and go away with it: the live incidents and outbox are never touched, and nothing is
 sent (no notifier is built). A copy rather than a view of the live database keeps detection's SQL

@@ -13,8 +13,8 @@ from alerts.series import CountSeries
 from listener.config.model import load_config
 from listener.pipeline.detect import evidence, series_for
 from listener.storage.models import Mention, MentionTopic
-from tests.support.incidents_fixture import LUMI_TOYS, SAFETY_REPORTS
 from tests.pipeline.test_notify import view
+from tests.support.incidents_fixture import LUMI_TOYS, SAFETY_REPORTS
 
 T = datetime(2026, 10, 30, 12, tzinfo=UTC)
 

@@ -35,7 +35,8 @@ def query(db: Path, sql: str):
 
 
 def start(cfg: Path, env: dict, log) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "listener.cli.main", "--config", str(cfg), "run"],
+    return subprocess.Popen([sys.executable, "-m", "listener.cli.main", "--config", str(cfg),
+                             "run"],
                             cwd=cfg.parent, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 

@@ -1,5 +1,5 @@
 """Helpers for the source tests: a minimal config around one source block, and what the store
-holds after `listener.pipeline.steps.collect`."""
+holds after `listener.pipeline.collect.collect`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""listener.incidents.manual and listener.queue.dashboard without the web app, on SQLite and PostgreSQL: when
+"""incidents.manual and queue.dashboard without the web app, on SQLite and PostgreSQL: when
 a manual resolution posts to Slack and what the decision log says when it does not; the linked
 mentions by cursor, the timeline and the dashboard's aggregates."""
 

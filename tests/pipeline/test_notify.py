@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from alerts.alert_message import AlertView, Example, Playbook, build_message, escape
 from alerts.notifiers import SlackNotifier
-from listener.pipeline import steps as pipeline
+from listener.pipeline.notify import notify
 from listener.storage.models import Incident, Notification
 from tests.fakes.slack import Scripted
 
@@ -80,7 +80,7 @@ def notifier(slack, token="xoxb-test-token", base_url=None):
 
 def test_delivers_and_threads_replies_under_the_first_message(sqlite_engine, fake_slack):
     _outbox(sqlite_engine, n=2)
-    r = pipeline.notify(sqlite_engine, notifier=notifier(fake_slack), now=NOW)
+    r = notify(sqlite_engine, notifier=notifier(fake_slack), now=NOW)
     assert (r.sent, r.retrying, r.failed) == (2, 0, 0)
     first, reply = fake_slack.messages
     assert first["channel"] == "#crisis" and "thread_ts" not in first
@@ -98,15 +98,15 @@ def test_retryable_failures_stay_in_the_outbox_until_slack_is_back(sqlite_engine
                                                                     script, error):
     _outbox(sqlite_engine)
     fake_slack.script.append(script)
-    r = pipeline.notify(sqlite_engine, notifier=notifier(fake_slack), now=NOW)
+    r = notify(sqlite_engine, notifier=notifier(fake_slack), now=NOW)
     assert r.retrying == 1 and fake_slack.messages == []
     row = _rows(sqlite_engine)[0]
     assert row.status == "pending" and row.last_error == error and row.attempts == 1
     if script.status == 429:
         assert row.next_attempt_at == NOW + timedelta(seconds=30)   # honours Retry-After
-    assert pipeline.notify(sqlite_engine, notifier=notifier(fake_slack), now=NOW).sent == 0
+    assert notify(sqlite_engine, notifier=notifier(fake_slack), now=NOW).sent == 0
     later = row.next_attempt_at
-    r = pipeline.notify(sqlite_engine, notifier=notifier(fake_slack), now=later)
+    r = notify(sqlite_engine, notifier=notifier(fake_slack), now=later)
     assert r.sent == 1 and len(fake_slack.messages) == 1
     assert _rows(sqlite_engine)[0].status == "sent"
 
@@ -114,7 +114,7 @@ def test_retryable_failures_stay_in_the_outbox_until_slack_is_back(sqlite_engine
 def test_slack_unreachable_keeps_the_notification(sqlite_engine, fake_slack):
     _outbox(sqlite_engine)
     dead = notifier(fake_slack, base_url="http://127.0.0.1:9/api/")
-    r = pipeline.notify(sqlite_engine, notifier=dead, now=NOW)
+    r = notify(sqlite_engine, notifier=dead, now=NOW)
     assert r.retrying == 1
     row = _rows(sqlite_engine)[0]
     assert row.status == "pending" and row.last_error.startswith("Slack unreachable")
@@ -132,12 +132,12 @@ def test_permanent_errors_name_the_setting_and_are_not_retried(sqlite_engine, fa
     _outbox(sqlite_engine)
     if script:
         fake_slack.script.append(script)
-    r = pipeline.notify(sqlite_engine, notifier=notifier(fake_slack, token=token), now=NOW)
+    r = notify(sqlite_engine, notifier=notifier(fake_slack, token=token), now=NOW)
     assert r.failed == 1
     row = _rows(sqlite_engine)[0]
     assert row.status == "failed" and row.last_error == message
     assert "secret" not in row.last_error
     calls = len(fake_slack.requests)
-    pipeline.notify(sqlite_engine, notifier=notifier(fake_slack, token=token),
+    notify(sqlite_engine, notifier=notifier(fake_slack, token=token),
                     now=NOW + timedelta(hours=1))
     assert len(fake_slack.requests) == calls

@@ -15,7 +15,7 @@ from alerts.notifiers import SlackNotifier
 from listener.config.model import load_config
 from listener.daemon.runner import Daemon
 from listener.errors import ConfigError
-from listener.pipeline import steps as pipeline
+from listener.pipeline.notify import notify
 from listener.pipeline.reminders import queue_reminders
 from listener.storage.db import create_tables, make_engine
 from listener.storage.models import Post
@@ -69,7 +69,7 @@ def test_one_reminder_per_mention_past_target_that_needs_a_response(sqlite_engin
     ids = seed(sqlite_engine)
     assert queue_reminders(sqlite_engine, config=config, now=T + timedelta(minutes=59)) == 0
     assert queue_reminders(sqlite_engine, config=config, now=T + timedelta(minutes=61)) == 3
-    pipeline.notify(sqlite_engine, notifier=notifier(fake_slack), now=T + timedelta(minutes=61))
+    notify(sqlite_engine, notifier=notifier(fake_slack), now=T + timedelta(minutes=61))
     sent = fake_slack.messages
     assert [m["channel"] for m in sent] == ["#support"] * 3
     with Session(sqlite_engine) as s:
@@ -95,8 +95,8 @@ def test_never_twice_even_after_a_restart(sqlite_engine, fake_slack, config, tmp
     create_tables(again)
     for minutes in (62, 120, 600):
         assert queue_reminders(again, config=config, now=T + timedelta(minutes=minutes)) == 0
-    pipeline.notify(again, notifier=notifier(fake_slack), now=T + timedelta(hours=2))
-    pipeline.notify(again, notifier=notifier(fake_slack), now=T + timedelta(hours=3))
+    notify(again, notifier=notifier(fake_slack), now=T + timedelta(hours=2))
+    notify(again, notifier=notifier(fake_slack), now=T + timedelta(hours=3))
     assert len(fake_slack.messages) == 3
     again.dispose()
 
@@ -107,9 +107,9 @@ def test_a_reminder_slack_refused_for_a_while_is_retried_by_the_outbox(sqlite_en
     queue_reminders(sqlite_engine, config=config, now=T + timedelta(minutes=61))
     fake_slack.script.append(Scripted(503, {"ok": False, "error": "service_unavailable"}))
     at = T + timedelta(minutes=61)
-    r = pipeline.notify(sqlite_engine, notifier=notifier(fake_slack), now=at)
+    r = notify(sqlite_engine, notifier=notifier(fake_slack), now=at)
     assert (r.sent, r.retrying) == (0, 1)
-    r = pipeline.notify(sqlite_engine, notifier=notifier(fake_slack), now=at + timedelta(seconds=5))
+    r = notify(sqlite_engine, notifier=notifier(fake_slack), now=at + timedelta(seconds=5))
     assert r.sent == 3 and len(fake_slack.messages) == 3
 
 

@@ -12,8 +12,8 @@ from sqlmodel import Session
 
 from alerts.notifiers import SlackNotifier
 from listener.config.model import load_config
-from listener.pipeline import steps as pipeline
 from listener.pipeline.detect import enqueue
+from listener.pipeline.notify import notify
 from listener.storage.models import Incident
 from listener.web.app import create_app
 from tests.web.test_slack_ack import SECRET, click, signed
@@ -47,7 +47,7 @@ def setup(engine, slack):
         incident_id = inc.id
     notifier = SlackNotifier(WebClient(token=slack.token, base_url=slack.base_url,
                                        retry_handlers=[], timeout=5))
-    pipeline.notify(engine, notifier=notifier, now=T)
+    notify(engine, notifier=notifier, now=T)
     clicked_at = T + timedelta(minutes=5)
     app = create_app(config, engine, lambda: clicked_at, secret_key="k")
     return config, incident_id, notifier, TestClient(app)
@@ -60,7 +60,7 @@ def test_the_first_message_says_who_acknowledged_and_loses_its_button(sqlite_eng
     assert actions(first)[0]["elements"][0]["action_id"] == "ack"
     body = click(iid)
     assert client.post("/slack/actions", content=body, headers=signed(body)).status_code == 200
-    r = pipeline.notify(sqlite_engine, notifier=notifier, now=T + timedelta(minutes=5))
+    r = notify(sqlite_engine, notifier=notifier, now=T + timedelta(minutes=5))
     assert r.sent == 1
     reply = fake_slack.messages[1]
     assert reply["thread_ts"] == first["ts"]
@@ -75,7 +75,7 @@ def test_the_first_message_says_who_acknowledged_and_loses_its_button(sqlite_eng
 
     # a second click (or another person's) records nothing new and sends nothing
     client.post("/slack/actions", content=body, headers=signed(body))
-    assert pipeline.notify(sqlite_engine, notifier=notifier, now=T + timedelta(minutes=6)).sent == 0
+    assert notify(sqlite_engine, notifier=notifier, now=T + timedelta(minutes=6)).sent == 0
 
     # an escalation asks again: the first message gets its button back
     with Session(sqlite_engine) as s:
@@ -85,7 +85,7 @@ def test_the_first_message_says_who_acknowledged_and_loses_its_button(sqlite_eng
         enqueue(s, config, config.alerts.rules[0], inc, "escalated", T + timedelta(minutes=30))
         s.add(inc)
         s.commit()
-    pipeline.notify(sqlite_engine, notifier=notifier, now=T + timedelta(minutes=30))
+    notify(sqlite_engine, notifier=notifier, now=T + timedelta(minutes=30))
     assert actions(first)[0]["elements"][0]["action_id"] == "ack"
     assert "Acknowledged by" not in str(first["blocks"])
 
@@ -100,6 +100,6 @@ def test_an_acknowledgement_of_an_incident_never_posted_only_records_it(sqlite_e
         s.commit()
     body = click(iid)
     client.post("/slack/actions", content=body, headers=signed(body))
-    assert pipeline.notify(sqlite_engine, notifier=notifier, now=T + timedelta(minutes=5)).sent == 0
+    assert notify(sqlite_engine, notifier=notifier, now=T + timedelta(minutes=5)).sent == 0
     with Session(sqlite_engine) as s:
         assert s.get(Incident, iid).acknowledged_by == "ana"

@@ -16,8 +16,8 @@ from sqlmodel import Session, select
 from alerts.alert_message import AlertView, Example, Playbook, build_message
 from alerts.notifiers import SlackNotifier
 from listener.config.model import load_config
-from listener.pipeline import steps as pipeline
 from listener.pipeline.detect import detect
+from listener.pipeline.notify import notify
 from listener.storage.models import Incident, Mention, MentionTopic, Notification
 from tests.fakes.slack import Scripted
 from tests.support.incidents_fixture import LUMI_TOYS, safety_reports
@@ -91,7 +91,7 @@ def test_escalation_and_resolution_reply_in_the_thread_and_update_the_first_mess
     (taken,) = detect(sqlite_engine, config=config, now=T)
     assert taken.action == "first"
     held = T + timedelta(seconds=30)   # group_wait
-    assert pipeline.notify(sqlite_engine, notifier=notifier, now=held).sent == 1
+    assert notify(sqlite_engine, notifier=notifier, now=held).sent == 1
     (first,) = fake_slack.messages
     with Session(sqlite_engine) as s:
         (row,) = s.exec(select(Notification)).all()
@@ -102,7 +102,7 @@ def test_escalation_and_resolution_reply_in_the_thread_and_update_the_first_mess
     add_reports(sqlite_engine, 3, 40, later)
     (taken,) = detect(sqlite_engine, config=config, now=later)
     assert taken.action == "escalated"
-    assert pipeline.notify(sqlite_engine, notifier=notifier, now=later).sent == 1
+    assert notify(sqlite_engine, notifier=notifier, now=later).sent == 1
     reply = fake_slack.messages[1]
     assert reply["thread_ts"] == first["ts"] and reply["text"].startswith("Escalated: SEV")
     (update,) = fake_slack.updates
@@ -118,7 +118,7 @@ def test_escalation_and_resolution_reply_in_the_thread_and_update_the_first_mess
     quiet = later + timedelta(hours=5)
     (taken,) = detect(sqlite_engine, config=config, now=quiet)
     assert taken.action == "resolved"
-    assert pipeline.notify(sqlite_engine, notifier=notifier, now=quiet).sent == 1
+    assert notify(sqlite_engine, notifier=notifier, now=quiet).sent == 1
     resolved = fake_slack.messages[2]
     assert resolved["thread_ts"] == first["ts"] and resolved["text"].startswith("Resolved: ")
     assert [m.get("thread_ts") for m in fake_slack.messages] == [None, first["ts"], first["ts"]]
@@ -143,7 +143,7 @@ def test_the_chart_goes_into_the_alerts_thread(sqlite_engine, fake_slack):
         chart = s.exec(select(Incident)).one().evidence["chart"]
     assert (chart["step_s"], chart["window_buckets"], len(chart["recent"])) == (3600, 2, 72)
     assert sum(chart["recent"]) == 3 and chart["recent"][-1] == 3   # the reports, this hour
-    pipeline.notify(sqlite_engine, notifier=slack_notifier(fake_slack),
+    notify(sqlite_engine, notifier=slack_notifier(fake_slack),
                     now=T + timedelta(seconds=30))
     (first,) = fake_slack.messages
     (png,) = fake_slack.shared_files()
@@ -167,7 +167,7 @@ def test_without_the_upload_scope_the_chart_is_skipped_said_once_and_the_message
         s.add(Notification(incident_id=inc.id, dedup_key="again", kind="first",
                            channel="#crisis", message=message, next_attempt_at=T, created_at=T))
         s.commit()
-    r = pipeline.notify(sqlite_engine, notifier=notifier, now=T + timedelta(seconds=30))
+    r = notify(sqlite_engine, notifier=notifier, now=T + timedelta(seconds=30))
     assert (r.sent, r.failed) == (2, 0) and len(fake_slack.messages) == 2
     assert [r["method"] for r in fake_slack.requests] == [
         "chat.postMessage", "files.getUploadURLExternal", "chat.postMessage"]
@@ -215,7 +215,7 @@ def test_retryable_failures_are_retried_at_the_right_times_on_an_injected_clock(
     notifier = slack_notifier(fake_slack)
     sent = 0
     while clock[0] <= T + timedelta(seconds=60) and not sent:
-        sent = pipeline.notify(sqlite_engine, notifier=notifier, now=clock[0]).sent
+        sent = notify(sqlite_engine, notifier=notifier, now=clock[0]).sent
         clock[0] += timedelta(seconds=1)
     expected, at = [T], T
     for w in waits:
@@ -266,7 +266,7 @@ def test_hostile_mention_text_posts_no_live_markup_and_only_the_configured_ping(
             s.add(m)
         s.commit()
     detect(sqlite_engine, config=config, now=T)
-    pipeline.notify(sqlite_engine, notifier=slack_notifier(fake_slack),
+    notify(sqlite_engine, notifier=slack_notifier(fake_slack),
                     now=T + timedelta(seconds=30))
     (posted,) = [r["payload"] for r in fake_slack.requests if r["method"] == "chat.postMessage"]
     raw = json.dumps(posted, ensure_ascii=False)

@@ -16,7 +16,7 @@ from alerts.webhook import WebhookNotifier
 from listener.config.model import load_config
 from listener.daemon.runner import build_notifier
 from listener.errors import ConfigError
-from listener.pipeline import steps as pipeline
+from listener.pipeline.notify import notify
 from listener.storage.models import Incident, Notification
 from tests.fakes.slack import FakeWebhook, text_reply
 
@@ -61,7 +61,7 @@ def test_the_config_builds_a_webhook_notifier_that_posts_through_the_outbox(sqli
     notifier = notifier_for(webhook.url)
     assert isinstance(notifier, WebhookNotifier)
     outbox(sqlite_engine, kinds=("first", "escalated"))
-    r = pipeline.notify(sqlite_engine, notifier=notifier, now=NOW)
+    r = notify(sqlite_engine, notifier=notifier, now=NOW)
     assert (r.sent, r.retrying, r.failed) == (2, 0, 0)
     first, reply = webhook.posts
     assert first["text"].startswith("SEV 7 Lumi · safety") and first["blocks"]
@@ -80,11 +80,11 @@ def test_429_and_5xx_stay_in_the_outbox_and_are_retried(sqlite_engine, webhook, 
     outbox(sqlite_engine)
     webhook.fail_next(text_reply(status, body, headers))
     notifier = notifier_for(webhook.url)
-    assert pipeline.notify(sqlite_engine, notifier=notifier, now=NOW).retrying == 1
+    assert notify(sqlite_engine, notifier=notifier, now=NOW).retrying == 1
     row = rows(sqlite_engine)[0]
     assert (row.status, row.last_error) == ("pending", error)
     assert row.next_attempt_at == NOW + timedelta(seconds=retry_after or 5)
-    assert pipeline.notify(sqlite_engine, notifier=notifier, now=row.next_attempt_at).sent == 1
+    assert notify(sqlite_engine, notifier=notifier, now=row.next_attempt_at).sent == 1
     assert len(webhook.posts) == 1
 
 
@@ -104,18 +104,18 @@ def test_4xx_errors_are_permanent_name_the_setting_and_never_show_the_url(
     webhook.fail_next(text_reply(status, body))
     caplog.set_level(logging.DEBUG)
     notifier = notifier_for(webhook.url)
-    assert pipeline.notify(sqlite_engine, notifier=notifier, now=NOW).failed == 1
+    assert notify(sqlite_engine, notifier=notifier, now=NOW).failed == 1
     row = rows(sqlite_engine)[0]
     assert (row.status, row.last_error) == ("failed", error)
     assert "webhooksecret123" not in caplog.text
-    assert pipeline.notify(sqlite_engine, notifier=notifier, now=NOW + timedelta(hours=1)).sent == 0
+    assert notify(sqlite_engine, notifier=notifier, now=NOW + timedelta(hours=1)).sent == 0
 
 
 def test_an_unreachable_webhook_is_retried_without_showing_the_url(sqlite_engine, caplog):
     outbox(sqlite_engine)
     caplog.set_level(logging.DEBUG)
     notifier = notifier_for("http://127.0.0.1:9/services/T1/B1/webhooksecret123")
-    assert pipeline.notify(sqlite_engine, notifier=notifier, now=NOW).retrying == 1
+    assert notify(sqlite_engine, notifier=notifier, now=NOW).retrying == 1
     row = rows(sqlite_engine)[0]
     assert row.last_error.startswith("Slack webhook unreachable: ")
     assert "webhooksecret123" not in caplog.text + row.last_error

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from listener.cli.main import main
 from listener.daemon.runner import build_sources
 from listener.errors import PermanentSourceError, SourceError
+from listener.pipeline.collect import collect
 from listener.pipeline.health import FAILING_AFTER, WaitCounter, error_kind
-from listener.pipeline.steps import collect
 from listener.sources.hackernews import HackerNewsSource
 from listener.sources.webapi import RateLimited
 from tests.conftest import ROOT
@@ -64,7 +64,7 @@ def test_each_run_records_health_and_repeated_failures_are_logged_as_errors(engi
         assert (ok.runs, ok.last_success_at, ok.newest_mention_at) == (
             1, NOW, NOW - timedelta(hours=1))
         assert (ok.rate_limit_waits, ok.last_run_mentions, ok.mentions_per_run) == (1, 2, 2.0)
-        caplog.set_level(logging.WARNING, logger="listener.pipeline.steps")
+        caplog.set_level(logging.WARNING, logger="listener.pipeline.collect")
         for i in range(FAILING_AFTER):
             web.fail_next(Reply(500, {"message": "oops"}))
             r = collect(engine, config=config, name="hackernews", source=source,
@@ -87,7 +87,7 @@ def test_each_run_records_health_and_repeated_failures_are_logged_as_errors(engi
         "source hackernews has failed 4 runs in a row; last error: hackernews: search "
         "'lumitoys', page 1: the answer is not JSON (6 bytes)"]
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING
-                and r.name == "listener.pipeline.steps"]
+                and r.name == "listener.pipeline.collect"]
     assert len(warnings) == FAILING_AFTER - 1
     recovered = state(engine, "hackernews")
     assert (recovered.consecutive_failures, recovered.last_success_at, recovered.runs) == (

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from listener.config.model import load_config
 from listener.errors import ConfigError, PermanentSourceError, SourceError
-from listener.pipeline import steps as pipeline
+from listener.pipeline.collect import collect as collect_step
 from listener.sources.reddit import RedditSettings, RedditSource
 from listener.storage import store
 from listener.storage.models import Mention
@@ -62,7 +62,7 @@ def source(fake: FakeReddit, clock: FakeTime | None = None, secret: str = SECRET
 
 def collect(engine, src):
     cfg = load_config(CONFIG, env={"REDDIT_CLIENT_ID": CLIENT_ID, "REDDIT_CLIENT_SECRET": SECRET})
-    return pipeline.collect(engine, config=cfg, name="reddit", source=src, now=AFTER_RECORDING)
+    return collect_step(engine, config=cfg, name="reddit", source=src, now=AFTER_RECORDING)
 
 
 def stored(engine) -> dict[str, Mention]:

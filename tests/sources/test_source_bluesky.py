@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from listener.errors import PermanentSourceError, SourceError
-from listener.pipeline.steps import collect
+from listener.pipeline.collect import collect
 from listener.sources.bluesky import BlueskySource
 from tests.fakes.collecting import config_with, mentions, queries, state
 from tests.fakes.opennets import FakeBluesky, bsky_post

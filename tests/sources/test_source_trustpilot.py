@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from listener.errors import PermanentSourceError, SourceError
-from listener.pipeline.steps import collect
+from listener.pipeline.collect import collect
 from listener.sources.trustpilot import TrustpilotSource
 from tests.fakes.collecting import config_with, mentions, queries, state
 from tests.fakes.reviews import FakeTrustpilot, trustpilot_review

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from listener.cli.main import main
 from listener.config.model import load_config
 from listener.errors import PermanentSourceError, SourceError
-from listener.pipeline import steps as pipeline
+from listener.pipeline.collect import collect as collect_step
 from listener.sources.twitter import TwitterSettings, TwitterSource
 from listener.storage import store
 from listener.storage.models import Mention
@@ -74,7 +74,7 @@ def source(fake: FakeTwitter, clock: FakeTime | None = None, token: str = TOKEN,
 
 
 def collect(engine, fake, src):
-    return pipeline.collect(engine, config=config(fake), name="twitter", source=src,
+    return collect_step(engine, config=config(fake), name="twitter", source=src,
                             now=AFTER_RECORDING)
 
 

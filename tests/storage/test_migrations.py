@@ -1,4 +1,4 @@
-"""Alembic migrations (listener/migrations, listener.storage.revision) on SQLite and PostgreSQL: an old
+"""Alembic migrations (storage/migrations, storage.revision) on SQLite and PostgreSQL: an old
 database keeps its rows through an upgrade, the migrated schema equals the models, databases
 of the releases before migrations are adopted, a newer database is refused."""
 

@@ -11,7 +11,8 @@ from sqlmodel import Session
 
 from classifiers.base import Labels, TopicHit
 from listener.daemon.runner import build_sources
-from listener.pipeline import steps as pipeline
+from listener.pipeline.classify import classify
+from listener.pipeline.collect import collect
 from listener.pipeline.detect import detect
 from listener.queue import users
 from listener.storage.models import Mention
@@ -47,7 +48,7 @@ class KeywordClassifier:
 
 def seed(engine, config) -> None:
     sources = build_sources(config, ROOT, clock=lambda: AT)     # the stream up to AT
-    pipeline.collect(engine, config=config, name="replay", source=sources["replay"], now=AT)
+    collect(engine, config=config, name="replay", source=sources["replay"], now=AT)
     with Session(engine) as session:
         created = AT - timedelta(minutes=20)
         session.add(Mention(source="twitter", external_id="hostile-1", url="https://x.com/h/1",
@@ -57,5 +58,5 @@ def seed(engine, config) -> None:
         users.add_user(session, username="alice", password=PASSWORD, role="admin", now=AT)
         users.add_user(session, username="bob", password=PASSWORD, role="agent", now=AT)
         session.commit()
-    pipeline.classify(engine, classifier=KeywordClassifier(config), batch_size=256, now=AT)
+    classify(engine, classifier=KeywordClassifier(config), batch_size=256, now=AT)
     detect(engine, config=config, now=AT)

@@ -18,14 +18,8 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwrig
 from sqlmodel import Session, select  # noqa: E402
 
 from listener.config.model import load_config_file  # noqa: E402
-from listener.storage.db import (
-    create_tables,
-    make_engine,
-)
-from listener.storage.models import (
-    Incident,
-    Triage,
-)
+from listener.storage.db import create_tables, make_engine  # noqa: E402
+from listener.storage.models import Incident, Triage  # noqa: E402
 from listener.web import create_app  # noqa: E402
 from listener.web.server import BackgroundServer  # noqa: E402
 from tests.conftest import CONFIG, ROOT  # noqa: E402

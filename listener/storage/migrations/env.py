@@ -1,4 +1,4 @@
-"""Alembic's environment for the listener's schema. Run only through listener.storage.revision, which
+"""Alembic's environment for the listener's schema. Run only through storage.revision, which
 hands over an open connection in config.attributes["connection"] (no alembic.ini, no URL)."""
 
 from alembic import context

@@ -3,7 +3,7 @@ digests) with its indexes.
 
 Each step looks first: databases made by the releases before migrations already have some of
 this (their start-up created new tables and added listed columns), and are stamped 0001 when
-they are first adopted (listener.storage.revision). notifications.slack_channel is part of the baseline,
+they are first adopted (storage.revision). notifications.slack_channel is part of the baseline,
 but a database older than it got the column only from its own start-up; added here if missing.
 
 Revision ID: 0002

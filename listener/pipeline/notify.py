@@ -1,11 +1,7 @@
-"""The pipeline steps, one function each. Collaborators and `now` come in as arguments, so the
-scheduler, the CLI, the demo and the tests all run the same code.
-
-collect   source.fetch(cursor) -> query match -> store (cursor moves in the same transaction)
-classify  unclassified mentions -> classifier -> labels with the model version
-detect    SQL counts -> detectors -> lifecycle decisions -> incidents, decision log, outbox
-notify    outbox -> notifier; retryable failures stay pending with backoff
-"""
+"""The notify step: the outbox to the notifier (Slack, a webhook or the console), oldest first.
+A row is marked sent only after the notifier returned; retryable failures stay pending with
+backoff (Slack's Retry-After honoured) and hold back the rows behind them; permanent ones are
+marked failed."""
 
 from __future__ import annotations
 
@@ -19,89 +15,9 @@ from sqlmodel import Session, select
 from alerts.chart import chart_from_spec
 from alerts.errors import PermanentNotifyError, RetryableNotifyError
 from alerts.notifiers import Delivery, Notifier, Outgoing
-from listener.config.model import Config
-from listener.errors import PermanentSourceError, SourceError
-from listener.pipeline import health
-from listener.query.matching import match_mention
-from listener.storage import store
 from listener.storage.models import Notification, Post
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class CollectResult:
-    source: str
-    fetched: int = 0
-    stored: int = 0
-    duplicates: int = 0
-    dropped: int = 0
-    malformed: int = 0
-    exhausted: bool = False
-    error: str | None = None
-
-
-def collect(engine: Engine, *, config: Config, name: str, source, now: datetime) -> CollectResult:
-    """One run of one source; its health (listener.pipeline.health) is recorded with what it stored."""
-    with Session(engine) as session:
-        cursor = store.source_state(session, name=name).cursor
-    counter = getattr(source, "waits", None)   # a health.WaitCounter given by build_sources
-    waits_before = counter.count if counter is not None else 0
-    try:
-        batch = source.fetch(cursor)
-    except SourceError as exc:
-        waits = counter.count - waits_before if counter is not None else 0
-        with Session(engine) as session:
-            state = store.source_state(session, name=name)
-            health.record_failure(state, exc=exc, waits=waits, now=now)
-            failing, in_a_row = health.failing(state), state.consecutive_failures
-            session.add(state)
-            session.commit()
-        if failing:
-            log.error("source %s has failed %d runs in a row; last error: %s", name, in_a_row,
-                      exc)
-        if isinstance(exc, PermanentSourceError):
-            raise
-        if not failing:
-            log.warning("source %s: %s (will retry)", name, exc)
-        return CollectResult(name, error=str(exc))
-    waits = counter.count - waits_before if counter is not None else 0
-    rows, dropped = [], 0
-    for m in batch.mentions:
-        match = match_mention(config, m)
-        if match is None:
-            dropped += 1
-        else:
-            rows.append((m, match.brand, match.product))
-    with Session(engine) as session:
-        stored, dups = store.add_mentions(
-            session, source_name=name, mentions=rows, cursor=batch.cursor,
-            fetched=len(batch.mentions), dropped=dropped, malformed=batch.malformed,
-            exhausted=batch.exhausted, now=now)
-        health.record_success(store.source_state(session, name=name),
-                              fetched=len(batch.mentions), waits=waits, now=now,
-                              newest=max((m.created_at for m in batch.mentions), default=None))
-        session.commit()
-    return CollectResult(name, len(batch.mentions), stored, dups, dropped, batch.malformed,
-                         batch.exhausted)
-
-
-def classify(engine: Engine, *, classifier, batch_size: int, now: datetime,
-             max_batches: int | None = None) -> int:
-    """Label every unclassified mention (batch by batch, each batch one transaction)."""
-    done = batches = 0
-    while max_batches is None or batches < max_batches:
-        with Session(engine) as session:
-            todo = store.unclassified(session, limit=batch_size)
-            if not todo:
-                break
-            labels = classifier.classify([m.text for m in todo])
-            store.save_labels(session, mentions=todo, labels=labels, version=classifier.version,
-                              now=now)
-            session.commit()
-        done += len(todo)
-        batches += 1
-    return done
 
 
 def _update_first(notifier: Notifier, first: Notification, message: dict) -> None:
