@@ -301,7 +301,7 @@ class ScheduleSettings(Strict):
 
 class DatabaseSettings(Strict):
     url: str | None = Field(None, description=(
-        "SQLAlchemy URL; default: sqlite file listener.storage.db beside the config; "
+        "SQLAlchemy URL; default: sqlite file listener.db beside the config; "
         "LISTENER_DATABASE_URL overrides"))
 
 
@@ -522,7 +522,7 @@ def database_url(config: Config, config_dir: Path, env: Mapping[str, str] | None
         return env["LISTENER_DATABASE_URL"]
     if config.database.url:
         return config.database.url
-    return f"sqlite:///{(config_dir / 'listener.storage.db').resolve()}"
+    return f"sqlite:///{(config_dir / 'listener.db').resolve()}"
 
 
 def bucket_seconds(config: Config) -> int:

@@ -115,4 +115,4 @@ def test_invalid_config_stops_run_before_anything_starts(tmp_path):
                           capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert proc.returncode == 2
     assert 'sources.twiter: unknown source "twiter"' in proc.stderr
-    assert not (tmp_path / "listener.storage.db").exists()
+    assert not (tmp_path / "listener.db").exists()

@@ -54,12 +54,12 @@ def test_sigkill_mid_replay_then_restart_loses_and_repeats_nothing(tmp_path, fak
     slice_of_demo(stream, "2026-10-30T04:00", "2026-10-30T18:00")
     data = yaml.safe_load(CONFIG.read_text())
     data["sources"]["replay"].update(speed=3000, path=str(stream))
-    data["database"]["url"] = f"sqlite:///{tmp_path / 'listener.storage.db'}"
+    data["database"]["url"] = f"sqlite:///{tmp_path / 'listener.db'}"
     data["slack"]["base_url"] = fake_slack.base_url
     cfg = tmp_path / "config.yaml"
     cfg.write_text(yaml.safe_dump(data))
     env = {**os.environ, "SLACK_BOT_TOKEN": fake_slack.token, "HF_HUB_OFFLINE": "1"}
-    db = tmp_path / "listener.storage.db"
+    db = tmp_path / "listener.db"
     log = (tmp_path / "daemon.log").open("w")
 
     proc = start(cfg, env, log)
