@@ -78,8 +78,8 @@ def silence_list(obj: Ctx, show_all: bool, fmt: str) -> None:
     """List the active and pending silences (with --all, the expired ones too)."""
     from sqlmodel import Session
 
+    from listener.cli.tables import table
     from listener.storage import store
-    from listener.storage.records import table
     now = datetime.now(UTC)
     with Session(obj.engine()) as s:
         rows = [silence_record(x, now)

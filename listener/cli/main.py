@@ -175,7 +175,7 @@ def mentions(obj: Ctx, fmt: str, limit: int | None) -> None:
         for r in rows:
             click.echo(json.dumps(r, ensure_ascii=False))
         return
-    from listener.storage.records import table
+    from listener.cli.tables import table
     click.echo(table(rows, ["created_at", "source", "author", "sentiment", "topics", "text"]))
 
 
@@ -187,7 +187,8 @@ def incidents(obj: Ctx, fmt: str) -> None:
     """List incidents, newest first, with their notifications."""
     from sqlmodel import Session
 
-    from listener.storage.records import incident_records, table
+    from listener.cli.tables import table
+    from listener.storage.records import incident_records
     with Session(obj.engine()) as s:
         rows = incident_records(s)
     if fmt == "jsonl":

@@ -47,7 +47,7 @@ def sources(obj: Ctx, fmt: str) -> None:
         for r in rows:
             click.echo(json.dumps(r, ensure_ascii=False))
         return
-    from listener.storage.records import table
+    from listener.cli.tables import table
     shown = [{**r, "lag": _ago(r["lag_seconds"]),
               "errors": ", ".join(f"{k} {v}" for k, v in sorted(r["errors"].items()))}
              for r in rows]

@@ -1,4 +1,5 @@
-"""Plain records and tables for the CLI (and later the web app)."""
+"""Plain records of stored rows, for the CLI's listings and the web API (the CLI's text
+tables are `listener.cli.tables`)."""
 
 from __future__ import annotations
 
@@ -40,15 +41,3 @@ def incident_records(session) -> list[dict]:
         })
     return out
 
-
-def table(rows: list[dict], cols: list[str], width: int = 60) -> str:
-    def cell(v) -> str:
-        if isinstance(v, dict):
-            v = ",".join(v)
-        s = "" if v is None else str(v).replace("\n", " ")
-        return s if len(s) <= width else s[: width - 1] + "…"
-    cells = [[cell(r.get(c)) for c in cols] for r in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(cols)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=False))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)) for r in cells]
-    return "\n".join(lines) + f"\n({len(rows)} rows)"

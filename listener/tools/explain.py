@@ -305,7 +305,7 @@ def needs_classifier(config: Config) -> bool:
 
 
 def render_examples(results: list[ExampleResult]) -> str:
-    from listener.storage.records import table
+    from listener.cli.tables import table
     rows = [{"result": "pass" if r.passed else "FAIL", "kind": r.kind, "name": r.name,
              "expect": r.expect.replace("_", " "), "text": r.text} for r in results]
     lines = [table(rows, ["result", "kind", "name", "expect", "text"])]
