@@ -6,6 +6,9 @@ from pathlib import Path
 
 from listener.config.model import Config, load_config_file
 
+# the public data beside the checkout: the default --data of train, eval and bench
+SHARED = Path("../shared/data")
+
 
 class Ctx:
     def __init__(self, config_path: Path, database_url: str | None, verbose: int) -> None:

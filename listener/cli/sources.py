@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from listener.cli.context import Ctx
+from listener.cli.tables import table
 from listener.errors import ListenerError
 
 COLUMNS = ["source", "status", "last_success", "lag", "stored", "last_run_mentions",
@@ -47,7 +48,6 @@ def sources(obj: Ctx, fmt: str) -> None:
         for r in rows:
             click.echo(json.dumps(r, ensure_ascii=False))
         return
-    from listener.cli.tables import table
     shown = [{**r, "lag": _ago(r["lag_seconds"]),
               "errors": ", ".join(f"{k} {v}" for k, v in sorted(r["errors"].items()))}
              for r in rows]

@@ -70,7 +70,7 @@ def test_the_demo_raises_the_safety_alert_and_says_where_it_went(tmp_path):
     env = {**os.environ, "SLACK_BOT_TOKEN": "", "HF_HUB_OFFLINE": "1"}
     env.pop("LISTENER_DATABASE_URL", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "listener.cli.main", "--config", str(CONFIG),
+        [sys.executable, "-m", "listener.cli", "--config", str(CONFIG),
          "--database-url", f"sqlite:///{tmp_path / 'demo.db'}", "demo", "--speed", "8000"],
         capture_output=True, text=True, timeout=300, cwd=ROOT, env=env, check=False)
     out = proc.stdout

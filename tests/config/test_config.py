@@ -111,7 +111,7 @@ def test_config_check_exit_codes(tmp_path):
 def test_invalid_config_stops_run_before_anything_starts(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(BASE.replace("  replay: {}", "  twiter: {}"))
-    proc = subprocess.run([sys.executable, "-m", "listener.cli.main", "--config", str(bad), "run"],
+    proc = subprocess.run([sys.executable, "-m", "listener.cli", "--config", str(bad), "run"],
                           capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert proc.returncode == 2
     assert 'sources.twiter: unknown source "twiter"' in proc.stderr

@@ -35,7 +35,7 @@ def query(db: Path, sql: str):
 
 
 def start(cfg: Path, env: dict, log) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "listener.cli.main", "--config", str(cfg),
+    return subprocess.Popen([sys.executable, "-m", "listener.cli", "--config", str(cfg),
                              "run"],
                             cwd=cfg.parent, env=env, stdout=log, stderr=subprocess.STDOUT)
 

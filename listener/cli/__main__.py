@@ -1,0 +1,5 @@
+"""`python -m listener.cli`: the `listener` command."""
+
+from listener.cli.main import main
+
+main()
