@@ -7,10 +7,11 @@ flashlight "Pumpkin Glow" is the product that goes wrong.
 
 Regenerate (deterministic, standard library only, fixed seed)::
 
-    python listener/data/make_demo_stream.py
+    python scripts/make_demo_stream.py
 
-The file is written next to this script (``--out`` to write elsewhere) and a
-summary plus sanity checks are printed.
+The file is written to ``listener/data/demo_stream.jsonl``, where the package
+ships it (``--out`` to write elsewhere), and a summary plus sanity checks are
+printed.
 
 Each line is one JSON object with exactly these keys::
 
@@ -68,7 +69,7 @@ SEED = 20261030
 START = datetime(2026, 10, 29, tzinfo=UTC)
 DAYS = 2
 CRISIS_START = datetime(2026, 10, 30, 9, 40, 23, tzinfo=UTC)
-OUT_PATH = Path(__file__).resolve().parent / "demo_stream.jsonl"
+OUT_PATH = Path(__file__).resolve().parent.parent / "listener" / "data" / "demo_stream.jsonl"
 
 # Relative activity per UTC hour (quiet 02-07, busiest afternoon/evening).
 HOUR_WEIGHTS = [
