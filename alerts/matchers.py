@@ -13,13 +13,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from alerts.errors import MatcherError
+
 LABELS = ("brand", "product", "topic", "rule")
 OPS = ("=~", "!~", "!=", "=")          # longest first, for parsing
 _SPLIT = re.compile(r"^\s*(\w+)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
-
-
-class MatcherError(ValueError):
-    """A matcher that cannot be parsed; the message says what to write instead."""
 
 
 @dataclass(frozen=True)

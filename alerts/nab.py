@@ -47,12 +47,9 @@ from pathlib import Path
 import numpy as np
 
 from alerts.detectors import Detector, Signal
+from alerts.errors import NabDataError
 from alerts.lifecycle import IncidentState, Policy, decide
 from alerts.series import CountSeries
-
-
-class NabDataError(ValueError):
-    """The folder is not in NAB's format; the message says which file and what is wrong."""
 
 
 @dataclass(frozen=True)

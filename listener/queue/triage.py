@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from listener.errors import ListenerError
+from listener.errors import Conflict, NotFound, QueueError
 from listener.storage.models import Correction, Label, Mention, MentionTopic, Triage, User
 
 STATUSES = ("new", "claimed", "escalated", "responded", "no_response", "closed")
@@ -26,18 +26,6 @@ STATUS_NAMES = {"no_response": "no response needed"}
 SENTIMENTS = ("negative", "neutral", "positive")
 SEVERITY_WEIGHT = {"critical": 40, "high": 25, "medium": 10, "low": 5}
 NOTE_MAX = 2000
-
-
-class QueueError(ListenerError):
-    """A triage move that cannot be made (unknown mention, claimed by another, bad input)."""
-
-
-class NotFound(QueueError):
-    """No such mention or incident."""
-
-
-class Conflict(QueueError):
-    """The mention's state forbids the move (claimed by another, already closed)."""
 
 
 def _insert(session: Session, table):

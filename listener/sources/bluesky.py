@@ -26,9 +26,9 @@ import requests
 from pydantic import Field, SecretStr
 
 from listener.config.types import Duration, Strict
-from listener.errors import PermanentSourceError, SourceError
+from listener.errors import PermanentSourceError, SourceError, StaleToken
 from listener.sources.contract import Batch, Cursor, RawMention
-from listener.sources.listing import ListingSettings, Page, StaleToken
+from listener.sources.listing import ListingSettings, Page
 from listener.sources.plaintext import clean_text
 from listener.sources.webapi import WebSource, parse_time, stable_id
 

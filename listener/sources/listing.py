@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import Field
 
 from listener.config.types import Duration
-from listener.errors import PermanentSourceError, SourceError
+from listener.errors import PermanentSourceError, SourceError, StaleToken
 from listener.sources.contract import Batch, Cursor, RawMention
 from listener.sources.webapi import WebSettings, iso, parse_time
 
@@ -54,10 +54,6 @@ class Page:
     items: list[RawMention]
     next: Any = None   # token of the following page; None when this page is the last
     malformed: int = 0
-
-
-class StaleToken(SourceError):
-    """The API no longer accepts a page token of a drain in progress; restart it at the top."""
 
 
 # (lower bound, upper bound, page token or None for the first page) -> Page

@@ -36,14 +36,13 @@ from mastodon.errors import (
 from pydantic import Field, SecretStr, field_validator
 
 from listener.config.types import Duration, Strict
-from listener.errors import PermanentSourceError, SourceError
+from listener.errors import PermanentSourceError, RateLimited, SourceError
 from listener.sources.contract import Batch, Cursor, RawMention
 from listener.sources.listing import Keyed, fetch_each
 from listener.sources.plaintext import join_title, strip_html
 from listener.sources.searchterms import search_terms
 from listener.sources.webapi import (
     USER_AGENT,
-    RateLimited,
     WebSettings,
     parse_time,
     stable_id,

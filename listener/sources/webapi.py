@@ -29,7 +29,7 @@ import requests
 from pydantic import Field
 
 from listener.config.types import Duration, Strict
-from listener.errors import PermanentSourceError, SourceError
+from listener.errors import PermanentSourceError, RateLimited, SourceError
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +46,6 @@ class WebSettings(Strict):
     max_wait: Duration = Field("30s", description=(
         "longest rate-limit wait (Retry-After) to sit out within a run; a longer one ends the "
         "run and the next run retries"))
-
-
-class RateLimited(SourceError):
-    """The platform said 429 and the wait it asked for was longer than the source may block."""
-
-    def __init__(self, message: str, retry_after: float | None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 def retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:

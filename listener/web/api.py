@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
+from listener.errors import QueueError
 from listener.queue import triage, users
 from listener.storage.records import mention_record
 from listener.web.auth import CurrentUser
@@ -113,7 +114,7 @@ def api_queue(request: Request, user: ApiUser, status: str = "open", brand: str 
             triage.sync_triage(session, severities=severities)
             session.commit()
             rows = triage.queue_page(session, filters=filters, after=after, limit=limit + 1)
-    except triage.QueueError as exc:
+    except QueueError as exc:
         raise HTTPException(400, str(exc)) from None
     more, rows = len(rows) > limit, rows[:limit]
     return QueuePage(items=[QueueItem(mention=mention_record(r.mention, r.label),
@@ -145,7 +146,7 @@ def api_relabel(request: Request, mention_id: int, body: Relabel,
     with Session(request.app.state.engine) as session:
         with http_errors():
             if (body.sentiment is None) == (body.topic is None):
-                raise triage.QueueError("relabel takes a sentiment or a topic (one of them)")
+                raise QueueError("relabel takes a sentiment or a topic (one of them)")
             if body.sentiment:
                 fix = triage.relabel_sentiment(session, sentiment=body.sentiment, **common)
             else:
@@ -178,7 +179,7 @@ def api_move(request: Request, mention_id: int,
         with http_errors():
             if move == "note":
                 if body is None:
-                    raise triage.QueueError("a note needs a JSON body {\"note\": \"...\"}")
+                    raise QueueError("a note needs a JSON body {\"note\": \"...\"}")
                 row = triage.add_note(session, mention_id=mention_id, user=user.username,
                                       text=body.note, now=now)
             else:

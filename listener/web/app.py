@@ -20,11 +20,12 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from listener.config.model import Config
+from listener.errors import LoginRequired
 from listener.web import filters as jinja_filters
 from listener.web.admin import router as admin_router
 from listener.web.api import router as api_router
 from listener.web.api_incidents import router as api_incidents_router
-from listener.web.auth import LoginLimiter, LoginRequired, csrf_token
+from listener.web.auth import LoginLimiter, csrf_token
 from listener.web.incident_pages import router as incidents_router
 from listener.web.routes import router
 from listener.web.silence_pages import router as silences_router

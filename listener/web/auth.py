@@ -17,11 +17,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
+from listener.errors import LoginRequired
 from listener.storage.models import User
-
-
-class LoginRequired(Exception):
-    """Raised by a page that needs a session; the app answers with a redirect to /login."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""How a refused move (triage.QueueError) becomes an HTTP error, for pages and the JSON API."""
+"""How a refused move (listener.errors.QueueError) becomes an HTTP error, for pages and the
+JSON API."""
 
 from __future__ import annotations
 
@@ -7,18 +8,18 @@ from contextlib import contextmanager
 
 from fastapi import HTTPException
 
-from listener.queue import triage
+from listener.errors import Conflict, NotFound, QueueError
 
 
-def status_of(exc: triage.QueueError) -> int:
+def status_of(exc: QueueError) -> int:
     """404 for what does not exist, 409 for a state that forbids the move, 400 for bad input."""
-    return 404 if isinstance(exc, triage.NotFound) else 409 if isinstance(
-        exc, triage.Conflict) else 400
+    return 404 if isinstance(exc, NotFound) else 409 if isinstance(
+        exc, Conflict) else 400
 
 
 @contextmanager
 def http_errors() -> Iterator[None]:
     try:
         yield
-    except triage.QueueError as exc:
+    except QueueError as exc:
         raise HTTPException(status_of(exc), str(exc)) from None

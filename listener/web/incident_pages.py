@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
 
+from listener.errors import QueueError
 from listener.incidents import acks
 from listener.incidents import manual as incidents
 from listener.pipeline.detect import acknowledged
-from listener.queue import triage
 from listener.storage.models import Incident
 from listener.web.auth import checked_form
 from listener.web.charts import timeline
@@ -79,6 +79,6 @@ async def incident_resolve(request: Request, incident_id: int, user: Agent):
                               user=user.username, now=request.app.state.clock())
             session.commit()
             request.session["flash"] = f"incident {incident_id} resolved"
-        except triage.QueueError as exc:
+        except QueueError as exc:
             request.session["flash"] = str(exc)
     return _back(request, form, f"/incidents/{incident_id}")

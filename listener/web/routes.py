@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
+from listener.errors import QueueError
 from listener.incidents.manual import open_incidents
 from listener.queue import dashboard as dashboard_data
 from listener.queue import triage, users
@@ -107,7 +108,7 @@ def _time(key: str, value: str | None) -> datetime | None:
     try:
         t = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise triage.QueueError(f"{key} {value!r} is not a time like 2026-10-30T16:00") from None
+        raise QueueError(f"{key} {value!r} is not a time like 2026-10-30T16:00") from None
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
@@ -120,7 +121,7 @@ def queue(request: Request, user: Agent, after: str | None = None):
                                         for k, v in params.items()})
         if after:
             triage.parse_cursor(after)
-    except triage.QueueError as exc:
+    except QueueError as exc:
         raise HTTPException(400, str(exc)) from None
     app = request.app.state
     now, target = app.clock(), _target(request)
@@ -173,7 +174,7 @@ async def mention_bulk(request: Request, user: Agent):
                 MOVES[move](session, mention_id=mention_id, user=user.username, now=now)
                 session.commit()
                 done += 1
-            except triage.QueueError as exc:
+            except QueueError as exc:
                 session.rollback()
                 refused.append(str(exc))
     request.session["flash"] = "; ".join([f"{move}: {done} of {len(ids)} done", *refused])
@@ -199,7 +200,7 @@ async def mention_move(request: Request, mention_id: int, move: str, user: Agent
             else:
                 MOVES[move](session, mention_id=mention_id, user=user.username, now=now)
             session.commit()
-        except triage.QueueError as exc:
+        except QueueError as exc:
             session.rollback()
             request.session["flash"] = str(exc)
     return _back(request, form, "/queue")
@@ -216,7 +217,7 @@ def _relabel(request: Request, session, mention_id: int, user: CurrentUser, form
         fix = triage.relabel_topic(topic=str(form["topic"]), add=form["change"] == "add",
                                    **common)
     else:
-        raise triage.QueueError("relabel needs a sentiment, or a topic and add or remove")
+        raise QueueError("relabel needs a sentiment, or a topic and add or remove")
     request.session["flash"] = (f"mention {mention_id}: {fix.field} "
                                 f"{fix.old or '(none)'} → {fix.new or '(none)'} recorded"
                                 if fix else f"mention {mention_id}: already labelled so")

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from alerts.detectors import Signal
+from alerts.errors import MatcherError
 from alerts.lifecycle import IncidentState, Mute, Policy, decide
-from alerts.matchers import MatcherError, Silence, parse_matcher, silenced_by
+from alerts.matchers import Silence, parse_matcher, silenced_by
 
 T = datetime(2026, 10, 30, 12, tzinfo=UTC)
 POLICY = Policy(repeat_interval=timedelta(hours=4), resolve_after=timedelta(hours=2),

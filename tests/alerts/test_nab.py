@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from alerts.detectors import SpikeDetector
+from alerts.errors import NabDataError
 from alerts.nab import (
-    NabDataError,
     NabSeries,
     load_corpus,
     nab_raw_score,

@@ -10,9 +10,9 @@ import pytest
 from sqlmodel import Session, select
 
 from listener.config.model import load_config_file
+from listener.errors import Conflict, NotFound
 from listener.incidents import manual as incidents
 from listener.queue import dashboard
-from listener.queue.triage import Conflict, NotFound
 from listener.storage.models import Decision, Incident, Label, Mention, MentionTopic, Notification
 from tests.conftest import CONFIG
 

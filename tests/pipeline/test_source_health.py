@@ -13,11 +13,10 @@ from click.testing import CliRunner
 
 from listener.cli.main import main
 from listener.daemon.runner import build_sources
-from listener.errors import PermanentSourceError, SourceError
+from listener.errors import PermanentSourceError, RateLimited, SourceError
 from listener.pipeline.collect import collect
 from listener.pipeline.health import FAILING_AFTER, WaitCounter, error_kind
 from listener.sources.hackernews import HackerNewsSource
-from listener.sources.webapi import RateLimited
 from tests.conftest import ROOT
 from tests.fakes.collecting import config_with, state
 from tests.fakes.opennets import FakeHackerNews, hn_story

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session
 
+from listener.errors import QueueError
 from listener.queue import triage
 from listener.storage.models import Label, Mention, MentionTopic, Triage
 
@@ -74,7 +75,7 @@ def test_keyset_pages_cover_everything_once(queue):
 def test_claim_respond_close_and_filters(queue):
     triage.claim(queue, mention_id=1, user="bob", now=NOW)
     queue.commit()
-    with pytest.raises(triage.QueueError, match="mention 1 is already claimed by bob"):
+    with pytest.raises(QueueError, match="mention 1 is already claimed by bob"):
         triage.claim(queue, mention_id=1, user="alice", now=NOW)
     row = triage.respond(queue, mention_id=1, user="bob", now=NOW)
     triage.close(queue, mention_id=3, user="alice", now=NOW)
@@ -108,6 +109,6 @@ def test_a_backlog_is_worked_off_a_slice_per_call(engine):
     ({"sentiment": "angry"}, "sentiment 'angry' is not one of negative, neutral, positive"),
 ])
 def test_bad_filters_are_named(kwargs, message):
-    with pytest.raises(triage.QueueError) as err:
+    with pytest.raises(QueueError) as err:
         triage.QueueFilter(**kwargs)
     assert str(err.value) == message
