@@ -1,4 +1,10 @@
-"""Source registry: config name -> class. Each class carries its `Settings` model."""
+"""Source registry: config name -> class. Each class carries its `Settings` model, which the
+config reads.
+
+Importing the registry imports no platform SDK: tweepy, praw, Mastodon.py and feedparser are
+imported by their source when it is built or reads a feed, so a config without those sources
+never loads them.
+"""
 
 from listener.sources.appstore import AppStoreSource
 from listener.sources.bluesky import BlueskySource

@@ -23,16 +23,6 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
-from mastodon import Mastodon
-from mastodon.errors import (
-    MastodonAPIError,
-    MastodonError,
-    MastodonNetworkError,
-    MastodonNotFoundError,
-    MastodonRatelimitError,
-    MastodonServerError,
-    MastodonUnauthorizedError,
-)
 from pydantic import Field, SecretStr, field_validator
 
 from listener.config.types import Duration, Strict
@@ -136,6 +126,8 @@ class MastodonSource:
                  session: requests.Session | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  wall_clock: Callable[[], datetime] = utcnow) -> None:
+        from mastodon import Mastodon  # imported once a source is built: the config needs none
+
         self.settings = settings
         # `clock` is the daemon's (simulated during a replay); the platform lives in real
         # time, so the windows it is asked for use `wall_clock`
@@ -256,6 +248,16 @@ class MastodonSource:
 
     def _call(self, i: int, what: str, call: Callable[[], Any]) -> Any:
         """Run one Mastodon.py call, mapping its exceptions to the listener's."""
+        from mastodon.errors import (
+            MastodonAPIError,
+            MastodonError,
+            MastodonNetworkError,
+            MastodonNotFoundError,
+            MastodonRatelimitError,
+            MastodonServerError,
+            MastodonUnauthorizedError,
+        )
+
         token_setting = f"sources.mastodon.instances[{i}].access_token"
         for attempt in (1, 2):
             try:

@@ -34,18 +34,18 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import praw
-import prawcore
 import requests
-from praw.exceptions import PRAWException, RedditAPIException
 from pydantic import Field, SecretStr, field_validator
 
 from listener.config.types import Duration, Strict
 from listener.errors import PermanentSourceError, QueryError, SourceError
 from listener.query.native import REDDIT, approximations, native_queries
 from listener.sources.contract import Batch, Cursor, RawMention
+
+if TYPE_CHECKING:
+    import praw
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +170,8 @@ class RedditSource:
                  reddit: praw.Reddit | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  wall_clock: Callable[[], datetime] = _utcnow) -> None:
+        import praw  # imported once a source is built: the config needs none
+
         # `clock` is the daemon's (simulated during a replay); Reddit lives in real time.
         self.settings = settings
         self.sleep = sleep
@@ -273,6 +275,9 @@ class RedditSource:
         return {"since": newest, "seen": keep}, [(k, d) for k, d, _ in new.values()], malformed
 
     def _get(self, path: str, params: dict, what: str) -> Any:
+        import prawcore
+        from praw.exceptions import RedditAPIException
+
         for attempt in (1, 2):
             try:
                 return self.reddit.request(method="GET", path=path, params=params)
@@ -312,6 +317,9 @@ class RedditSource:
 
     # -- reach ---------------------------------------------------------------------------------
     def _look_up_karma(self, fullnames: Iterable[str | None]) -> None:
+        import prawcore
+        from praw.exceptions import PRAWException
+
         wanted = sorted({f for f in fullnames if f and str(f).startswith("t2_")} - set(self.karma))
         if not wanted:
             return

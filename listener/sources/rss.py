@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-import feedparser
 from pydantic import Field, field_validator
 
 from listener.config.types import Duration, Strict
@@ -116,6 +115,8 @@ class RssSource(WebSource):
         return fetch_each(self.name, cursor, readers)
 
     def _feed(self, index: int, url: str, state: dict | None, now: datetime) -> Keyed:
+        import feedparser  # imported when a feed is read: the config needs none
+
         what = f"feed {index + 1} ({urlsplit(url).netloc})"
         headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
                              "*/*;q=0.5"}

@@ -31,10 +31,9 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
-import tweepy
 from pydantic import Field, SecretStr, field_validator
 
 from listener.config.types import Duration, Strict
@@ -42,6 +41,9 @@ from listener.errors import PermanentSourceError, QueryError, SourceError
 from listener.query.native import TWITTER, approximations, native_queries
 from listener.query.parser import Field as FieldFilter
 from listener.sources.contract import Batch, Cursor, RawMention
+
+if TYPE_CHECKING:
+    import tweepy
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +185,8 @@ class TwitterSource:
                  session: requests.Session | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  wall_clock: Callable[[], datetime] = _utcnow) -> None:
+        import tweepy  # imported once a source is built: the config needs none
+
         # `clock` is the daemon's (simulated during a replay); the API lives in real time, so
         # start times and rate-limit resets use `wall_clock`.
         self.settings = settings
@@ -222,6 +226,8 @@ class TwitterSource:
 
     # -- one page of one query ------------------------------------------------------------
     def _next_page(self, query: str, state: dict) -> tuple[dict, list[RawMention], int]:
+        import tweepy
+
         try:
             body = self._search(self._params(query, state))
         except tweepy.BadRequest as exc:
@@ -305,6 +311,8 @@ class TwitterSource:
 
     # -- the request, with rate-limit waits and error wording ------------------------------
     def _search(self, params: dict[str, Any]) -> Any:
+        import tweepy
+
         self._check_not_blocked()
         for attempt in (1, 2, 3):
             try:
