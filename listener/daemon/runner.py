@@ -4,7 +4,6 @@ No logic lives here beyond wiring; the steps are in `listener.pipeline` `listene
 
 from __future__ import annotations
 
-import inspect
 import logging
 import signal
 import threading
@@ -26,9 +25,9 @@ from listener.errors import ListenerError
 from listener.pipeline.classify import classify
 from listener.pipeline.collect import collect
 from listener.pipeline.detect import detect
-from listener.pipeline.health import WaitCounter
 from listener.pipeline.notify import notify
 from listener.sources import SOURCES
+from listener.sources.contract import SourceContext
 from listener.sources.replay import ReplaySource
 from listener.storage import store
 from listener.storage.db import create_tables, make_engine
@@ -106,20 +105,13 @@ def build_notifier(config: Config, *, pacer: Pacer | None = None) -> Notifier:
 
 def build_sources(config: Config, config_dir: Path, clock: Callable[[], datetime],
                   clocks: dict[str, Callable[[], datetime]] | None = None) -> dict:
-    """One source per enabled config block, on `clock` (or its own entry in `clocks`). A source
-    that waits out rate limits gets a counting sleep, kept as `source.waits` for its health."""
-    out = {}
+    """One source per enabled config block, on `clock` (or its own entry in `clocks`), each
+    built from its own SourceContext: its wait counter is what collect records as its health."""
     queries = [b.query for b in config.brands]   # sources that search compile them
-    for name, settings in config.enabled_sources().items():
-        cls = SOURCES[name]
-        counter = WaitCounter()
-        extra = {"sleep": counter} if "sleep" in inspect.signature(cls).parameters else {}
-        source = cls(settings, base_dir=config_dir, clock=(clocks or {}).get(name, clock),
-                     queries=queries, **extra)
-        if extra:
-            source.waits = counter
-        out[name] = source
-    return out
+    return {name: SOURCES[name](SourceContext(settings, base_dir=config_dir,
+                                              clock=(clocks or {}).get(name, clock),
+                                              queries=queries))
+            for name, settings in config.enabled_sources().items()}
 
 
 def build_clock(config: Config, config_dir: Path, engine: Engine):
@@ -132,8 +124,8 @@ def build_clock(config: Config, config_dir: Path, engine: Engine):
     if cursor.get("at"):
         start = datetime.fromisoformat(cursor["at"])
     else:
-        start = settings.start or ReplaySource(settings, base_dir=config_dir,
-                                               clock=SystemClock()).first_time()
+        start = settings.start or ReplaySource(
+            SourceContext(settings, base_dir=config_dir, clock=SystemClock())).first_time()
     if start is None:
         raise ListenerError(f"the replay file {settings.path} holds no readable mention")
     return ReplayClock(start, settings.speed)

@@ -15,6 +15,7 @@ from listener.config.model import Config
 from listener.errors import PermanentSourceError, SourceError
 from listener.pipeline import health
 from listener.query.matching import match_mention
+from listener.sources.contract import Source
 from listener.storage import store
 
 log = logging.getLogger(__name__)
@@ -32,16 +33,17 @@ class CollectResult:
     error: str | None = None
 
 
-def collect(engine: Engine, *, config: Config, name: str, source, now: datetime) -> CollectResult:
+def collect(engine: Engine, *, config: Config, name: str, source: Source,
+            now: datetime) -> CollectResult:
     """One run of one source; its health (pipeline.health) is recorded with what it stored."""
     with Session(engine) as session:
         cursor = store.source_state(session, name=name).cursor
-    counter = getattr(source, "waits", None)   # a health.WaitCounter given by build_sources
-    waits_before = counter.count if counter is not None else 0
+    counter = source.context.waits   # counts the rate-limit waits the source sits out
+    waits_before = counter.count
     try:
         batch = source.fetch(cursor)
     except SourceError as exc:
-        waits = counter.count - waits_before if counter is not None else 0
+        waits = counter.count - waits_before
         with Session(engine) as session:
             state = store.source_state(session, name=name)
             health.record_failure(state, exc=exc, waits=waits, now=now)
@@ -56,7 +58,7 @@ def collect(engine: Engine, *, config: Config, name: str, source, now: datetime)
         if not failing:
             log.warning("source %s: %s (will retry)", name, exc)
         return CollectResult(name, error=str(exc))
-    waits = counter.count - waits_before if counter is not None else 0
+    waits = counter.count - waits_before
     rows, dropped = [], 0
     for m in batch.mentions:
         match = match_mention(config, m)

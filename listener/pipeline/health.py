@@ -1,10 +1,10 @@
 """Source health: what each collector run did, kept in `source_states` by `pipeline.collect`.
 
 Per source: runs, the last run and the last success, the newest mention's time (the lag is now
-minus that), errors counted by kind, rate-limit waits sat out, mentions fetched in the last run
-and their moving average over the runs that worked, and failures in a row. A source failing
-FAILING_AFTER runs in a row is logged at ERROR with its last error at that failure and every
-further one, so it is not silently skipped.
+minus that), errors counted by kind, rate-limit waits sat out (counted by the source's
+`context.waits`), mentions fetched in the last run and their moving average over the runs that
+worked, and failures in a row. A source failing FAILING_AFTER runs in a row is logged at ERROR
+with its last error at that failure and every further one, so it is not silently skipped.
 
 Error kinds come from the listener's error types and the sources' wording (listener.sources.webapi
 and the Twitter and Reddit sources phrase their failures the same way):
@@ -21,8 +21,6 @@ and the Twitter and Reddit sources phrase their failures the same way):
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 from datetime import datetime
 
 from listener.errors import PermanentSourceError, SourceError
@@ -45,20 +43,6 @@ def error_kind(exc: SourceError) -> str:
         return "permanent"
     message = str(exc)
     return next((kind for kind, pattern in _KINDS if pattern.search(message)), "other")
-
-
-class WaitCounter:
-    """A `sleep` for a source that counts the rate-limit waits it sits out."""
-
-    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
-        self._sleep = sleep
-        self.count = 0
-        self.seconds = 0.0
-
-    def __call__(self, seconds: float) -> None:
-        self.count += 1
-        self.seconds += seconds
-        self._sleep(seconds)
 
 
 def record_success(state: SourceState, *, fetched: int, newest: datetime | None, waits: int,

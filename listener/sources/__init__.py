@@ -1,5 +1,5 @@
 """Source registry: config name -> class. Each class carries its `Settings` model, which the
-config reads.
+config reads; a source is built as `cls(SourceContext(settings, ...))` (listener.sources.contract).
 
 Importing the registry imports no platform SDK: tweepy, praw, Mastodon.py and feedparser are
 imported by their source when it is built or reads a feed, so a config without those sources

@@ -87,7 +87,7 @@ class AppStoreSource(WebSource):
     Settings: ClassVar[type[Strict]] = AppStoreSettings
 
     def fetch(self, cursor: Cursor | None) -> Batch:
-        now = self.wall_clock()
+        now = self.context.wall_clock()
         s = self.settings
         readers = {}
         for i, app in enumerate(s.apps):

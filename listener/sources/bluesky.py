@@ -27,7 +27,7 @@ from pydantic import Field, SecretStr
 
 from listener.config.types import Duration, Strict
 from listener.errors import PermanentSourceError, SourceError, StaleToken
-from listener.sources.contract import Batch, Cursor, RawMention
+from listener.sources.contract import Batch, Cursor, RawMention, SourceContext
 from listener.sources.listing import ListingSettings, Page
 from listener.sources.plaintext import clean_text
 from listener.sources.webapi import WebSource, parse_time, stable_id
@@ -92,10 +92,10 @@ class BlueskySource(WebSource):
     Settings: ClassVar[type[Strict]] = BlueskySettings
     credential: ClassVar[str | None] = CREDENTIALS
 
-    def __init__(self, settings: BlueskySettings, **kwargs: Any) -> None:
-        super().__init__(settings, **kwargs)
+    def __init__(self, context: SourceContext) -> None:
+        super().__init__(context)
         self._access: str | None = None
-        self.base = settings.api_url.rstrip("/") + "/xrpc"
+        self.base = self.settings.api_url.rstrip("/") + "/xrpc"
 
     def fetch(self, cursor: Cursor | None) -> Batch:
         return self.fetch_each_term(cursor)

@@ -18,7 +18,6 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -27,17 +26,11 @@ from pydantic import Field, SecretStr, field_validator
 
 from listener.config.types import Duration, Strict
 from listener.errors import PermanentSourceError, RateLimited, SourceError
-from listener.sources.contract import Batch, Cursor, RawMention
+from listener.sources.contract import Batch, Cursor, RawMention, SourceContext
 from listener.sources.listing import Keyed, fetch_each
 from listener.sources.plaintext import join_title, strip_html
 from listener.sources.searchterms import search_terms
-from listener.sources.webapi import (
-    USER_AGENT,
-    WebSettings,
-    parse_time,
-    stable_id,
-    utcnow,
-)
+from listener.sources.webapi import USER_AGENT, WebSettings, parse_time, stable_id
 
 log = logging.getLogger(__name__)
 
@@ -120,32 +113,24 @@ class MastodonSource:
     name: ClassVar[str] = "mastodon"
     Settings: ClassVar[type[Strict]] = MastodonSettings
 
-    def __init__(self, settings: MastodonSettings, *, base_dir: Path | None = None,
-                 clock: Callable[[], datetime] | None = None,
-                 queries: list[str] | None = None,
-                 session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
-                 wall_clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, context: SourceContext) -> None:
         from mastodon import Mastodon  # imported once a source is built: the config needs none
 
-        self.settings = settings
-        # `clock` is the daemon's (simulated during a replay); the platform lives in real
-        # time, so the windows it is asked for use `wall_clock`
-        self.wall_clock = wall_clock
-        self.sleep = sleep
-        self.terms = search_terms(queries)
-        session = session or requests.Session()
+        self.context = context
+        self.settings = settings = context.settings
+        self.terms = search_terms(context.queries)
+        session = context.session or requests.Session()
         self.clients = [
             Mastodon(api_base_url=inst.url.rstrip("/"), session=session,
                      access_token=inst.access_token.get_secret_value() if inst.access_token
                      else None,
                      request_timeout=settings.timeout.total_seconds(),
-                     ratelimit_method="throw",  # waits go through the injected sleep instead
+                     ratelimit_method="throw",  # waits go through the context's wait counter
                      version_check_mode="none", user_agent=USER_AGENT)
             for inst in settings.instances]
 
     def fetch(self, cursor: Cursor | None) -> Batch:
-        now = self.wall_clock()
+        now = self.context.wall_clock()
         readers: dict[str, Callable[[Any], Keyed]] = {}
         for i, inst in enumerate(self.settings.instances):
             base = inst.url.rstrip("/")
@@ -268,7 +253,7 @@ class MastodonSource:
                 limit = self.settings.max_wait.total_seconds()
                 if attempt == 1 and wait is not None and wait <= limit:
                     log.info("mastodon: %s: rate limited; waiting %.0fs", what, wait)
-                    self.sleep(wait)
+                    self.context.waits(wait)
                     continue
                 raise RateLimited(f"mastodon: {what}: rate limited (HTTP 429)", wait) from None
             except MastodonUnauthorizedError:

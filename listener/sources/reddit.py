@@ -21,8 +21,8 @@ it belongs to, so a fetch that fails half way is repeated whole at the next run.
 
 Reach is the author's karma (link + comment), looked up in bulk by author fullname and cached.
 401 raises `PermanentSourceError` naming the client id and secret settings; 403/404 name the
-subreddits; 429 waits for the reset on the injected `sleep`, once; timeouts and 5xx (after
-prawcore's own two retries) raise `SourceError`.
+subreddits; 429 waits for the reset on the context's wait counter, once; timeouts and 5xx
+(after prawcore's own two retries) raise `SourceError`.
 """
 
 from __future__ import annotations
@@ -30,11 +30,9 @@ from __future__ import annotations
 import copy
 import logging
 import re
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import requests
 from pydantic import Field, SecretStr, field_validator
@@ -42,10 +40,7 @@ from pydantic import Field, SecretStr, field_validator
 from listener.config.types import Duration, Strict
 from listener.errors import PermanentSourceError, QueryError, SourceError
 from listener.query.native import REDDIT, approximations, native_queries
-from listener.sources.contract import Batch, Cursor, RawMention
-
-if TYPE_CHECKING:
-    import praw
+from listener.sources.contract import Batch, Cursor, RawMention, SourceContext
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +96,6 @@ class RedditSettings(Strict):
             raise ValueError(f"{', '.join(map(repr, bad))}: not a subreddit name; write names "
                              "without r/, e.g. [all] or [toys, parenting]")
         return names
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class TimeoutSession(requests.Session):
@@ -164,23 +155,18 @@ class RedditSource:
     name: ClassVar[str] = "reddit"
     Settings: ClassVar[type[Strict]] = RedditSettings
 
-    def __init__(self, settings: RedditSettings, *, base_dir: Path | None = None,
-                 clock: Callable[[], datetime] | None = None,
-                 queries: Sequence[str] | None = None,
-                 reddit: praw.Reddit | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
-                 wall_clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, context: SourceContext) -> None:
         import praw  # imported once a source is built: the config needs none
 
-        # `clock` is the daemon's (simulated during a replay); Reddit lives in real time.
-        self.settings = settings
-        self.sleep = sleep
-        self.wall_clock = wall_clock
+        # the context's `clock` is the daemon's (simulated during a replay); Reddit lives in
+        # real time, so the windows use its `wall_clock`
+        self.context = context
+        self.settings = settings = context.settings
         try:
-            self.queries = native_queries(queries or [], REDDIT)
+            self.queries = native_queries(context.queries, REDDIT)
         except QueryError as exc:
             raise PermanentSourceError(f"reddit: {exc}") from None
-        for term in approximations(queries or [], REDDIT):
+        for term in approximations(context.queries, REDDIT):
             log.warning("reddit: %s is searched as %s (Reddit has no wildcards); posts with only "
                         "longer words are found by the comments stream at most", term,
                         term.rstrip("*"))
@@ -190,12 +176,13 @@ class RedditSource:
         if not self.queries and not self.comment_subs:
             raise PermanentSourceError("reddit: nothing to read: no brand query can match on "
                                        "Reddit and no named subreddit's comments are read")
-        self.reddit = reddit or praw.Reddit(
+        self.reddit = praw.Reddit(
             client_id=settings.client_id.get_secret_value(),
             client_secret=settings.client_secret.get_secret_value(),
             user_agent=settings.user_agent, oauth_url=settings.api_url.rstrip("/"),
             reddit_url=settings.auth_url.rstrip("/"), check_for_updates=False,
-            requestor_kwargs={"session": TimeoutSession(settings.timeout.total_seconds())})
+            requestor_kwargs={"session": context.session
+                              or TimeoutSession(settings.timeout.total_seconds())})
         self.karma: dict[str, int] = {}
 
     def streams(self) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -212,7 +199,7 @@ class RedditSource:
 
     def fetch(self, cursor: Cursor | None) -> Batch:
         previous = copy.deepcopy(cursor or {})
-        now = self.wall_clock()
+        now = self.context.wall_clock()
         items: list[tuple[str, dict]] = []
         states: dict[str, dict] = {}
         malformed = 0
@@ -287,7 +274,7 @@ class RedditSource:
                     raise SourceError(f"reddit: {what}: rate limited (HTTP 429) for {wait:.0f}s "
                                       "more (will retry)") from None
                 log.warning("reddit: %s: rate limited; waiting %.0fs", what, wait)
-                self.sleep(wait)
+                self.context.waits(wait)
             except (prawcore.OAuthException, prawcore.InvalidToken):
                 raise _refused(401) from None
             except prawcore.Forbidden:

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from listener.config.types import Duration, Strict
 from listener.errors import PermanentSourceError
-from listener.sources.contract import Batch, Cursor, RawMention
+from listener.sources.contract import Batch, Cursor, RawMention, SourceContext
 
 log = logging.getLogger(__name__)
 BUILTIN_PREFIX = "builtin:"
@@ -86,13 +85,17 @@ class ReplaySource:
     name: ClassVar[str] = "replay"
     Settings: ClassVar[type[Strict]] = ReplaySettings
 
-    def __init__(self, settings: ReplaySettings, *, base_dir: Path,
-                 clock: Callable[[], datetime], queries: object = None) -> None:
-        # `queries` (the brand queries, for sources that search) is not needed: a replay is
+    def __init__(self, context: SourceContext, **old_style: Any) -> None:
+        if not isinstance(context, SourceContext):
+            # TODO(issue 12): `listener bench` (listener/cli/bench.py, _bench_texts) still
+            # builds a replay as ReplaySource(settings, base_dir=..., clock=...); once it passes
+            # a SourceContext, delete this and `old_style`
+            context = SourceContext(context, **old_style)
+        # the context's `queries` (for sources that search) are not needed: a replay is
         # matched locally like every source
-        self.settings = settings
-        self.path = resolve_path(settings.path, base_dir)
-        self.clock = clock
+        self.context = context
+        self.settings = context.settings
+        self.path = resolve_path(self.settings.path, context.base_dir)
 
     def first_time(self) -> datetime | None:
         """Time of the first readable line (the start of the simulated clock)."""
@@ -108,7 +111,7 @@ class ReplaySource:
         return min(times), max(times)
 
     def fetch(self, cursor: Cursor | None) -> Batch:
-        return self._read(cursor or {"offset": 0, "line": 0}, until=self.clock())
+        return self._read(cursor or {"offset": 0, "line": 0}, until=self.context.clock())
 
     def is_csv(self) -> bool:
         fmt = self.settings.format

@@ -109,7 +109,7 @@ class RssSource(WebSource):
     Settings: ClassVar[type[Strict]] = RssSettings
 
     def fetch(self, cursor: Cursor | None) -> Batch:
-        now = self.wall_clock()
+        now = self.context.wall_clock()
         readers = {url: (lambda state, i=i, url=url: self._feed(i, url, state, now))
                    for i, url in enumerate(self.settings.feeds)}
         return fetch_each(self.name, cursor, readers)

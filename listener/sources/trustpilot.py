@@ -74,7 +74,7 @@ class TrustpilotSource(WebSource):
     credential: ClassVar[str | None] = "sources.trustpilot.api_key"
 
     def fetch(self, cursor: Cursor | None) -> Batch:
-        s, now = self.settings, self.wall_clock()
+        s, now = self.settings, self.context.wall_clock()
 
         def read(state):
             return drain(state, read_page=lambda lo, up, page: self._page(page), now=now,

@@ -16,10 +16,10 @@ pagination are found by the next one. A cursor the API refuses (expired page tok
 older than the 7 days recent search covers) is dropped and the query starts over, logged.
 
 Failures: 401/403 raise `PermanentSourceError` naming `sources.twitter.bearer_token`; 429 waits
-until `x-rate-limit-reset` on the injected `sleep` and retries the same page (a longer wait than
-`max_wait` ends the run, and no request is made before the reset); timeouts, connection errors
-and 5xx raise `SourceError`, retried at the next run. The bearer token never appears in a
-message, and tweepy's debug log of request headers is redacted.
+until `x-rate-limit-reset` on the context's wait counter and retries the same page (a longer
+wait than `max_wait` ends the run, and no request is made before the reset); timeouts,
+connection errors and 5xx raise `SourceError`, retried at the next run. The bearer token never
+appears in a message, and tweepy's debug log of request headers is redacted.
 """
 
 from __future__ import annotations
@@ -27,10 +27,7 @@ from __future__ import annotations
 import copy
 import html
 import logging
-import time
-from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
@@ -40,7 +37,7 @@ from listener.config.types import Duration, Strict
 from listener.errors import PermanentSourceError, QueryError, SourceError
 from listener.query.native import TWITTER, approximations, native_queries
 from listener.query.parser import Field as FieldFilter
-from listener.sources.contract import Batch, Cursor, RawMention
+from listener.sources.contract import Batch, Cursor, RawMention, SourceContext
 
 if TYPE_CHECKING:
     import tweepy
@@ -125,10 +122,6 @@ def _redact_tweepy_log(secret: str) -> None:
     redact.secrets.add(secret)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -179,37 +172,31 @@ class TwitterSource:
     name: ClassVar[str] = "twitter"
     Settings: ClassVar[type[Strict]] = TwitterSettings
 
-    def __init__(self, settings: TwitterSettings, *, base_dir: Path | None = None,
-                 clock: Callable[[], datetime] | None = None,
-                 queries: Sequence[str] | None = None,
-                 session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
-                 wall_clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, context: SourceContext) -> None:
         import tweepy  # imported once a source is built: the config needs none
 
-        # `clock` is the daemon's (simulated during a replay); the API lives in real time, so
-        # start times and rate-limit resets use `wall_clock`.
-        self.settings = settings
-        self.sleep = sleep
-        self.wall_clock = wall_clock
+        # the context's `clock` is the daemon's (simulated during a replay); the API lives in
+        # real time, so start times and rate-limit resets use its `wall_clock`
+        self.context = context
+        self.settings = settings = context.settings
         also = FieldFilter("lang", settings.lang) if settings.lang else None
         try:
-            self.queries = native_queries(queries or [], TWITTER,
+            self.queries = native_queries(context.queries, TWITTER,
                                           limit=settings.max_query_length, also=also)
         except QueryError as exc:
             raise PermanentSourceError(f"twitter: {exc}") from None
         if not self.queries:
             raise PermanentSourceError("twitter: no brand query can match a tweet (brands[].query"
                                        " all exclude source:twitter, or there are none)")
-        for term in approximations(queries or [], TWITTER):
+        for term in approximations(context.queries, TWITTER):
             log.warning("twitter: %s is searched as %s (Twitter has no wildcards); tweets with "
                         "only longer words are not fetched", term, term.rstrip("*"))
         token = settings.bearer_token.get_secret_value()
         _redact_tweepy_log(token)
         self.client = tweepy.Client(bearer_token=token, return_type=dict,
                                     wait_on_rate_limit=False)
-        self.client.session = session or ApiHostSession(settings.api_url,
-                                                        settings.timeout.total_seconds())
+        self.client.session = context.session or ApiHostSession(
+            settings.api_url, settings.timeout.total_seconds())
         self.blocked_until: datetime | None = None   # rate limited: no request before this
 
     def fetch(self, cursor: Cursor | None) -> Batch:
@@ -255,7 +242,7 @@ class TwitterSource:
             params["since_id"] = state["since_id"]
         else:
             reach = min(self.settings.lookback, RECENT_SEARCH_REACH)
-            state.setdefault("start_time", _iso(self.wall_clock() - reach))
+            state.setdefault("start_time", _iso(self.context.wall_clock() - reach))
             params["start_time"] = state["start_time"]
         if state.get("next_token"):
             params["next_token"] = state["next_token"]
@@ -266,7 +253,7 @@ class TwitterSource:
         (older than recent search reaches) next, for the oldest start time the API allows."""
         if state.get("next_token"):
             return {k: v for k, v in state.items() if k in ("since_id", "start_time")}
-        return {"start_time": _iso(self.wall_clock() - RECENT_SEARCH_REACH)}
+        return {"start_time": _iso(self.context.wall_clock() - RECENT_SEARCH_REACH)}
 
     @staticmethod
     def _advance(state: dict, mentions: list[RawMention], meta: dict) -> dict:
@@ -353,7 +340,7 @@ class TwitterSource:
                           "(will retry)")
 
     def _wait_for_reset(self, reset_time: int | None) -> None:
-        now = self.wall_clock()
+        now = self.context.wall_clock()
         reset = (datetime.fromtimestamp(reset_time, tz=UTC) if reset_time
                  else now + timedelta(minutes=1))
         wait = max(0.0, (reset - now).total_seconds()) + 1   # the reset second itself counts
@@ -363,11 +350,11 @@ class TwitterSource:
                               "the next run after that retries the same page")
         log.warning("twitter: rate limited; waiting %.0fs until %s UTC", wait,
                     f"{reset:%H:%M:%S}")
-        self.sleep(wait)
+        self.context.waits(wait)
 
     def _check_not_blocked(self) -> None:
         if self.blocked_until is not None:
-            if self.wall_clock() < self.blocked_until:
+            if self.context.wall_clock() < self.blocked_until:
                 raise SourceError(f"twitter: rate limited until {self.blocked_until:%H:%M:%S} "
                                   "UTC (will retry then)")
             self.blocked_until = None

@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from typing import Any, ClassVar
 
 import requests
@@ -30,6 +29,7 @@ from pydantic import Field
 
 from listener.config.types import Duration, Strict
 from listener.errors import PermanentSourceError, RateLimited, SourceError
+from listener.sources.contract import SourceContext
 
 log = logging.getLogger(__name__)
 
@@ -162,10 +162,6 @@ def parse_time(value: Any) -> datetime:
     return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat()
 
@@ -178,28 +174,23 @@ def stable_id(value: str) -> str:
 
 
 class WebSource:
-    """What the web-API sources share: their settings, the wall clock their API windows use,
-    the search terms drawn from the brands' queries and a `WebApi` over the injected session.
+    """What the web-API sources share: their context (settings, the wall clock their API windows
+    use, the session), the search terms drawn from the brands' queries and a `WebApi` over the
+    context's session that waits through the context's wait counter.
     Subclasses set `name` and, when a key is needed, `credential` (the setting holding it)."""
 
     name: ClassVar[str]
     credential: ClassVar[str | None] = None
 
-    def __init__(self, settings: Any, *, base_dir: Path | None = None,
-                 clock: Callable[[], datetime] | None = None,
-                 queries: list[str] | None = None,
-                 session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
-                 wall_clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, context: SourceContext) -> None:
         from listener.sources.searchterms import search_terms
 
-        self.settings = settings
-        # `clock` is the daemon's (simulated during a replay); the platform lives in real
-        # time, so the windows it is asked for use `wall_clock`
-        self.wall_clock = wall_clock
-        self.terms = search_terms(queries)
-        self.api = WebApi(session, source=self.name, timeout=settings.timeout.total_seconds(),
-                          max_wait=settings.max_wait.total_seconds(), sleep=sleep,
+        self.context = context
+        self.settings = settings = context.settings
+        self.terms = search_terms(context.queries)
+        self.api = WebApi(context.session, source=self.name,
+                          timeout=settings.timeout.total_seconds(),
+                          max_wait=settings.max_wait.total_seconds(), sleep=context.waits,
                           credential=self.credential)
 
     def fetch_each_term(self, cursor):
@@ -211,7 +202,7 @@ class WebSource:
         if not self.terms:
             raise PermanentSourceError(f"{self.name}: the brands' queries give no word to "
                                        "search for; give each brand a query with words")
-        s, now = self.settings, self.wall_clock()
+        s, now = self.settings, self.context.wall_clock()
         readers = {}
         for term in self.terms:
             def read(state, term=term):

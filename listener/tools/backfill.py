@@ -36,6 +36,7 @@ from listener.config.model import Config
 from listener.errors import ListenerError
 from listener.pipeline.collect import CollectResult, collect
 from listener.sources import SOURCES
+from listener.sources.contract import Source, SourceContext
 from listener.storage import store
 
 log = logging.getLogger(__name__)
@@ -99,12 +100,13 @@ def backfill_settings(config: Config, name: str, since: timedelta):
     return enabled[name].model_copy(update={"lookback": since, **reach.settings})
 
 
-def build_backfill_source(config: Config, config_dir: Path, name: str, since: timedelta,
-                          **extra):
-    """A fresh source for the backfill (`extra`: a test's session, wall clock or sleep)."""
+def build_backfill_source(config: Config, config_dir: Path | None, name: str, since: timedelta,
+                          **extra: Any) -> Source:
+    """A fresh source for the backfill, built as build_sources builds one (`extra`: more of its
+    SourceContext, such as a test's session, wall clock or sleep)."""
     settings = backfill_settings(config, name, since)
-    return SOURCES[name](settings, base_dir=config_dir, queries=[b.query for b in config.brands],
-                         **extra)
+    return SOURCES[name](SourceContext(settings, base_dir=config_dir or Path("."),
+                                       queries=[b.query for b in config.brands], **extra))
 
 
 @dataclass

@@ -33,6 +33,7 @@ def run_demo(obj, *, speed: float | None, keep: bool) -> None:
 
     from alerts.notifiers import ConsoleNotifier
     from listener.daemon.runner import build_daemon, build_engine, build_notifier
+    from listener.sources.contract import SourceContext
     from listener.sources.replay import ReplaySource
 
     cfg = obj.config
@@ -49,7 +50,7 @@ def run_demo(obj, *, speed: float | None, keep: bool) -> None:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{db}"
-    source = ReplaySource(replay, base_dir=obj.config_dir, clock=lambda: None)
+    source = ReplaySource(SourceContext(replay, base_dir=obj.config_dir))
     first, last = source.time_range()
     span = (last - first).total_seconds()
     notifier = build_notifier(cfg)

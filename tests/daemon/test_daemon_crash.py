@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 
 from listener.config.model import load_config_file
 from listener.query.matching import match_mention
+from listener.sources.contract import SourceContext
 from listener.sources.replay import ReplaySettings, ReplaySource
 from tests.conftest import CONFIG
 from tests.support.waiting import wait_for
@@ -42,7 +43,7 @@ def start(cfg: Path, env: dict, log) -> subprocess.Popen:
 
 def slice_of_demo(path: Path, since: str, until: str) -> list[str]:
     """Fourteen hours of the demo stream around the first safety report."""
-    src = ReplaySource(ReplaySettings(), base_dir=Path("."), clock=lambda: None)
+    src = ReplaySource(SourceContext(ReplaySettings()))
     lines = src.path.read_text().splitlines()
     keep = [ln for ln in lines if since <= json.loads(ln)["created_at"] < until]
     path.write_text("\n".join(keep) + "\n")
@@ -88,7 +89,7 @@ def test_sigkill_mid_replay_then_restart_loses_and_repeats_nothing(tmp_path, fak
         log.close()
 
     config = load_config_file(cfg, env={})
-    src = ReplaySource(ReplaySettings(path=str(stream)), base_dir=Path("."), clock=lambda: None)
+    src = ReplaySource(SourceContext(ReplaySettings(path=str(stream))))
     expected = {(m.source, m.external_id) for m in src._read({"offset": 0}, until=None).mentions
                 if match_mention(config, m)}
     rows = query(db, "select source, external_id from mentions")

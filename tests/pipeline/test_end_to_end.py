@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from alerts.notifiers import SlackNotifier
 from listener.daemon.runner import build_sources
 from listener.pipeline.simulate import step_through
+from listener.sources.contract import SourceContext
 from listener.sources.replay import ReplaySettings, ReplaySource
 from listener.storage.models import Decision, Incident, Label, Mention
 
@@ -70,7 +71,7 @@ def test_ordinary_chatter_alone_raises_no_alert(sqlite_engine, demo_config, make
                                                fake_slack):
     """A day and a half of background (praise, shipping questions, other complaints, slang
     like 'this flashlight is fire'), up to the first safety report: nothing is sent."""
-    src = ReplaySource(ReplaySettings(), base_dir=Path("."), clock=lambda: None)
+    src = ReplaySource(SourceContext(ReplaySettings()))
     _first, _ = src.time_range()
     until = datetime.fromisoformat(CRISIS_START + ":00+00:00")
     run(sqlite_engine, demo_config, make_classifier(demo_config), fake_slack, until=until)

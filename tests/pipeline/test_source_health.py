@@ -15,7 +15,8 @@ from listener.cli.main import main
 from listener.daemon.runner import build_sources
 from listener.errors import PermanentSourceError, RateLimited, SourceError
 from listener.pipeline.collect import collect
-from listener.pipeline.health import FAILING_AFTER, WaitCounter, error_kind
+from listener.pipeline.health import FAILING_AFTER, error_kind
+from listener.sources.contract import SourceContext, WaitCounter
 from listener.sources.hackernews import HackerNewsSource
 from tests.conftest import ROOT
 from tests.fakes.collecting import config_with, state
@@ -42,11 +43,11 @@ def test_errors_are_counted_by_kind(exc, kind):
     assert error_kind(exc) == kind
 
 
-def make(web, counter: WaitCounter):
+def make(web, sleeps: list[float]):
     config = config_with(f"  hackernews:\n    api_url: {web.base_url}\n    timeout: 2s\n")
-    source = HackerNewsSource(config.sources.hackernews, wall_clock=lambda: NOW,
-                              queries=["lumitoys"], session=requests.Session(), sleep=counter)
-    source.waits = counter   # as build_sources does
+    source = HackerNewsSource(SourceContext(config.sources.hackernews, wall_clock=lambda: NOW,
+                                            queries=["lumitoys"], session=requests.Session(),
+                                            sleep=sleeps.append))
     return config, source
 
 
@@ -54,15 +55,16 @@ def test_each_run_records_health_and_repeated_failures_are_logged_as_errors(engi
     hn = FakeHackerNews()
     hn.add(hn_story(id=1, created=NOW - timedelta(hours=2), title="lumitoys one"))
     hn.add(hn_story(id=2, created=NOW - timedelta(hours=1), title="lumitoys two"))
-    counter = WaitCounter(sleep=lambda s: None)
+    sleeps = []
     with hn.serve() as web:
-        config, source = make(web, counter)
+        config, source = make(web, sleeps)
         web.fail_next(Reply(429, {"message": "slow"}, headers={"Retry-After": "2"}))
         assert collect(engine, config=config, name="hackernews", source=source, now=NOW).stored == 2
         ok = state(engine, "hackernews")
         assert (ok.runs, ok.last_success_at, ok.newest_mention_at) == (
             1, NOW, NOW - timedelta(hours=1))
         assert (ok.rate_limit_waits, ok.last_run_mentions, ok.mentions_per_run) == (1, 2, 2.0)
+        assert sleeps == [2.0] and source.context.waits.count == 1   # the wait it recorded
         caplog.set_level(logging.WARNING, logger="listener.pipeline.collect")
         for i in range(FAILING_AFTER):
             web.fail_next(Reply(500, {"message": "oops"}))
@@ -97,7 +99,7 @@ def test_each_run_records_health_and_repeated_failures_are_logged_as_errors(engi
 def test_a_permanent_failure_is_recorded_before_it_is_raised(engine):
     hn = FakeHackerNews()
     with hn.serve() as web:
-        config, source = make(web, WaitCounter(sleep=lambda s: None))
+        config, source = make(web, [])
         web.fail_next(Reply(403, {"message": "no"}))
         with pytest.raises(PermanentSourceError):
             collect(engine, config=config, name="hackernews", source=source, now=NOW)
@@ -112,9 +114,11 @@ def test_collect_once_gives_the_far_future_clock_to_the_replay_only(tmp_path):
     real = lambda: NOW  # noqa: E731
     far = lambda: datetime.max.replace(tzinfo=UTC)  # noqa: E731
     built = build_sources(config, tmp_path, clock=real, clocks={"replay": far})
-    assert built["replay"].clock is far
-    assert isinstance(built["hackernews"].waits, WaitCounter)
-    assert built["hackernews"].api.sleep is built["hackernews"].waits
+    assert built["replay"].context.clock is far
+    assert built["hackernews"].context.clock is real
+    assert isinstance(built["hackernews"].context.waits, WaitCounter)
+    assert built["hackernews"].api.sleep is built["hackernews"].context.waits
+    assert built["hackernews"].context.waits is not built["replay"].context.waits
 
 
 def test_listener_sources_shows_health_as_a_table_and_as_jsonl(tmp_path):

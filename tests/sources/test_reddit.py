@@ -6,13 +6,14 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-import praw
 import pytest
+import requests
 from sqlmodel import Session, select
 
 from listener.config.model import load_config
 from listener.errors import ConfigError, PermanentSourceError, SourceError
 from listener.pipeline.collect import collect as collect_step
+from listener.sources.contract import SourceContext
 from listener.sources.reddit import RedditSettings, RedditSource
 from listener.storage import store
 from listener.storage.models import Mention
@@ -45,19 +46,14 @@ def fake():
         yield server
 
 
-def client(fake: FakeReddit, secret: str = SECRET) -> praw.Reddit:
-    return praw.Reddit(client_id=CLIENT_ID, client_secret=secret, user_agent=AGENT,
-                       oauth_url=fake.url, reddit_url=fake.url, check_for_updates=False)
-
-
 def source(fake: FakeReddit, clock: FakeTime | None = None, secret: str = SECRET,
            queries=BRANDS, **settings) -> RedditSource:
     clock = clock or FakeTime(AFTER_RECORDING)
     defaults = {"subreddits": ["redditdev", "learnpython"], "lookback": "1200d"}  # back to 2013
-    return RedditSource(
+    return RedditSource(SourceContext(
         RedditSettings(client_id=CLIENT_ID, client_secret=secret, user_agent=AGENT,
-                       **{**defaults, **settings}),
-        queries=queries, reddit=client(fake, secret), sleep=clock.sleep, wall_clock=clock)
+                       api_url=fake.url, auth_url=fake.url, **{**defaults, **settings}),
+        queries=queries, session=requests.Session(), sleep=clock.sleep, wall_clock=clock))
 
 
 def collect(engine, src):
@@ -243,10 +239,10 @@ def test_an_empty_listing_keeps_looking_back_next_time(fake):
 
 def test_built_from_its_settings_it_signs_in_and_introduces_itself(fake, recorded):
     fake.posts = recorded_search(recorded)
-    src = RedditSource(RedditSettings(
+    src = RedditSource(SourceContext(RedditSettings(
         client_id=CLIENT_ID, client_secret=SECRET, user_agent=AGENT, api_url=fake.url,
         auth_url=fake.url, lookback="1200d"), queries=["praw"],
-        wall_clock=lambda: AFTER_RECORDING)
+        wall_clock=lambda: AFTER_RECORDING))
     assert len(src.fetch(None).mentions) == 6
     token, search = fake.requests
     assert token["path"] == "/api/v1/access_token"
@@ -287,10 +283,10 @@ def test_a_timeout_is_retryable(fake):
     silent.bind(("127.0.0.1", 0))
     silent.listen(1)
     try:
-        src = RedditSource(RedditSettings(
+        src = RedditSource(SourceContext(RedditSettings(
             client_id=CLIENT_ID, client_secret=SECRET, user_agent=AGENT,
             api_url=f"http://127.0.0.1:{silent.getsockname()[1]}", auth_url=fake.url,
-            timeout="100ms"), queries=["praw"])
+            timeout="100ms"), queries=["praw"]))
         with pytest.raises(SourceError) as info:
             src.fetch(None)
     finally:

@@ -3,6 +3,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from listener.sources.contract import SourceContext
 from listener.sources.replay import ReplaySettings, ReplaySource
 
 T0 = datetime(2026, 10, 30, 9, 0, tzinfo=UTC)
@@ -17,7 +18,8 @@ def line(i: int, minutes: int, **extra) -> str:
 
 
 def source(path: Path, now):
-    return ReplaySource(ReplaySettings(path=str(path)), base_dir=path.parent, clock=lambda: now[0])
+    return ReplaySource(SourceContext(ReplaySettings(path=str(path)), base_dir=path.parent,
+                                      clock=lambda: now[0]))
 
 
 def test_replays_only_what_the_clock_has_reached_and_resumes_from_the_cursor(tmp_path):
@@ -70,7 +72,7 @@ def test_a_line_still_being_written_waits_for_its_newline(tmp_path):
 
 
 def test_the_builtin_demo_stream_tells_the_flashlight_story():
-    src = ReplaySource(ReplaySettings(), base_dir=Path("."), clock=lambda: None)
+    src = ReplaySource(SourceContext(ReplaySettings()))
     first, last = src.time_range()
     assert last - first > timedelta(days=1, hours=20)
     batch = src._read({"offset": 0, "line": 0}, until=None)
@@ -91,7 +93,7 @@ def test_a_csv_is_replayed_in_time_order_with_its_columns_mapped(tmp_path):
                               columns={"external_id": "tweet_id", "created_at": "tweet_created",
                                        "author": "tweet_id"})
     now = [datetime(2015, 2, 24, 11, 40, tzinfo=UTC)]
-    src = ReplaySource(settings, base_dir=tmp_path, clock=lambda: now[0])
+    src = ReplaySource(SourceContext(settings, base_dir=tmp_path, clock=lambda: now[0]))
     b1 = src.fetch(None)
     assert [(m.external_id, m.text, m.source, m.author) for m in b1.mentions] == [
         ("1", "first", "twitter", "1"), ("2", "second\nwith a newline", "twitter", "2")]

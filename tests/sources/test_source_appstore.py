@@ -10,6 +10,7 @@ import requests
 from listener.errors import PermanentSourceError, SourceError
 from listener.pipeline.collect import collect
 from listener.sources.appstore import AppStoreSource
+from listener.sources.contract import SourceContext
 from tests.fakes.collecting import config_with, mentions, queries, state
 from tests.fakes.reviews import FakeAppStore, appstore_entry, appstore_feed
 from tests.fakes.webserver import NOT_JSON, FakeWeb, Reply
@@ -23,10 +24,10 @@ def make(web, *, max_pages: int = 10, sleeps: list | None = None, now=NOW, timeo
     config = config_with(
         f"  appstore:\n    api_url: {web.base_url}\n    apps: [{{id: {APP}, country: us}}]\n"
         f"    max_pages: {max_pages}\n    timeout: {timeout}\n")
-    source = AppStoreSource(config.sources.appstore, wall_clock=lambda: now,
-                            queries=queries(config),
-                            session=requests.Session(),
-                            sleep=(sleeps.append if sleeps is not None else lambda s: None))
+    source = AppStoreSource(SourceContext(
+        config.sources.appstore, wall_clock=lambda: now, queries=queries(config),
+        session=requests.Session(),
+        sleep=(sleeps.append if sleeps is not None else lambda s: None)))
     return config, source
 
 

@@ -10,6 +10,7 @@ import requests
 from listener.errors import PermanentSourceError, SourceError
 from listener.pipeline.collect import collect
 from listener.sources.bluesky import BlueskySource
+from listener.sources.contract import SourceContext
 from tests.fakes.collecting import config_with, mentions, queries, state
 from tests.fakes.opennets import FakeBluesky, bsky_post
 from tests.fakes.webserver import NOT_JSON, Reply
@@ -25,10 +26,10 @@ def make(web, *, password: str = "app-pass-hunter2", per_page: int = 100, max_pa
         f"    app_password: ${{BLUESKY_APP_PASSWORD}}\n    per_page: {per_page}\n"
         f"    max_pages: {max_pages}\n    timeout: {timeout}\n",
         env={"BLUESKY_APP_PASSWORD": password})
-    source = BlueskySource(config.sources.bluesky,
-                           wall_clock=lambda: now[0] if isinstance(now, list) else now,
-                           queries=queries(config), session=requests.Session(),
-                           sleep=(sleeps.append if sleeps is not None else lambda s: None))
+    source = BlueskySource(SourceContext(
+        config.sources.bluesky, wall_clock=lambda: now[0] if isinstance(now, list) else now,
+        queries=queries(config), session=requests.Session(),
+        sleep=(sleeps.append if sleeps is not None else lambda s: None)))
     return config, source
 
 

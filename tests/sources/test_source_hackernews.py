@@ -9,6 +9,7 @@ import requests
 
 from listener.errors import PermanentSourceError, SourceError
 from listener.pipeline.collect import collect
+from listener.sources.contract import SourceContext
 from listener.sources.hackernews import HackerNewsSource
 from tests.fakes.collecting import config_with, mentions, queries, state
 from tests.fakes.opennets import FakeHackerNews, hn_comment, hn_story
@@ -23,11 +24,11 @@ def make(web, *, per_page: int = 100, max_pages: int = 10, sleeps=None, now=NOW,
     config = config_with(
         f"  hackernews:\n    api_url: {web.base_url}\n    per_page: {per_page}\n"
         f"    max_pages: {max_pages}\n    timeout: {timeout}\n")
-    source = HackerNewsSource(
+    source = HackerNewsSource(SourceContext(
         config.sources.hackernews, wall_clock=lambda: now[0] if isinstance(now, list) else now,
         queries=queries(config) if brand_queries is None else brand_queries,
         session=requests.Session(),
-        sleep=(sleeps.append if sleeps is not None else lambda s: None))
+        sleep=(sleeps.append if sleeps is not None else lambda s: None)))
     return config, source
 
 

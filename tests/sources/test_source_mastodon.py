@@ -10,6 +10,7 @@ import requests
 
 from listener.errors import PermanentSourceError, SourceError
 from listener.pipeline.collect import collect
+from listener.sources.contract import SourceContext
 from listener.sources.mastodon import MastodonSource
 from tests.fakes.collecting import config_with, mentions, queries, state
 from tests.fakes.opennets import FakeMastodon, mastodon_status
@@ -39,10 +40,10 @@ def make(*blocks: str, token: str = "", per_page: int = 40, max_pages: int = 10,
         f"  mastodon:\n    per_page: {per_page}\n    max_pages: {max_pages}\n"
         f"    timeout: {timeout}\n    instances:\n" + "".join(blocks),
         env={"MASTODON_TOKEN": token})
-    source = MastodonSource(config.sources.mastodon, wall_clock=lambda: NOW,
-                            queries=queries(config),
-                            session=requests.Session(),
-                            sleep=(sleeps.append if sleeps is not None else lambda s: None))
+    source = MastodonSource(SourceContext(
+        config.sources.mastodon, wall_clock=lambda: NOW, queries=queries(config),
+        session=requests.Session(),
+        sleep=(sleeps.append if sleeps is not None else lambda s: None)))
     return config, source
 
 

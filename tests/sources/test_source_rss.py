@@ -9,6 +9,7 @@ import requests
 
 from listener.errors import PermanentSourceError, SourceError
 from listener.pipeline.collect import collect
+from listener.sources.contract import SourceContext
 from listener.sources.rss import RssSource
 from tests.fakes.collecting import config_with, mentions, queries, state
 from tests.fakes.reviews import FakeFeeds, google_alerts_atom, rss
@@ -22,8 +23,9 @@ FORUM = "/latest.rss"
 def make(web, *paths: str, timeout: str = "2s", now=NOW):
     feeds = "".join(f"      - {web.base_url}{p}\n" for p in paths)
     config = config_with(f"  rss:\n    timeout: {timeout}\n    feeds:\n{feeds}")
-    source = RssSource(config.sources.rss, wall_clock=lambda: now, queries=queries(config),
-                       session=requests.Session(), sleep=lambda s: None)
+    source = RssSource(SourceContext(config.sources.rss, wall_clock=lambda: now,
+                                     queries=queries(config), session=requests.Session(),
+                                     sleep=lambda s: None))
     return config, source
 
 

@@ -10,6 +10,7 @@ import requests
 
 from listener.errors import PermanentSourceError, SourceError
 from listener.pipeline.collect import collect
+from listener.sources.contract import SourceContext
 from listener.sources.trustpilot import TrustpilotSource
 from tests.fakes.collecting import config_with, mentions, queries, state
 from tests.fakes.reviews import FakeTrustpilot, trustpilot_review
@@ -26,9 +27,10 @@ def make(web, *, key: str = KEY, per_page: int = 100, max_pages: int = 10, sleep
         f"  trustpilot:\n    api_url: {web.base_url}\n    api_key: ${{TRUSTPILOT_API_KEY}}\n"
         f"    business_unit_id: {BU}\n    per_page: {per_page}\n    max_pages: {max_pages}\n"
         f"    timeout: {timeout}\n", env={"TRUSTPILOT_API_KEY": key})
-    source = TrustpilotSource(config.sources.trustpilot, wall_clock=lambda: NOW,
-                              queries=queries(config), session=requests.Session(),
-                              sleep=(sleeps.append if sleeps is not None else lambda s: None))
+    source = TrustpilotSource(SourceContext(
+        config.sources.trustpilot, wall_clock=lambda: NOW, queries=queries(config),
+        session=requests.Session(),
+        sleep=(sleeps.append if sleeps is not None else lambda s: None)))
     return config, source
 
 

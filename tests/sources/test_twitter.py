@@ -16,6 +16,7 @@ from listener.cli.main import main
 from listener.config.model import load_config
 from listener.errors import PermanentSourceError, SourceError
 from listener.pipeline.collect import collect as collect_step
+from listener.sources.contract import SourceContext
 from listener.sources.twitter import TwitterSettings, TwitterSource
 from listener.storage import store
 from listener.storage.models import Mention
@@ -68,9 +69,9 @@ def config(fake: FakeTwitter):
 def source(fake: FakeTwitter, clock: FakeTime | None = None, token: str = TOKEN,
            **settings) -> TwitterSource:
     clock = clock or FakeTime(AFTER_RECORDING)
-    return TwitterSource(
+    return TwitterSource(SourceContext(
         TwitterSettings(bearer_token=token, api_url=fake.url, **{"max_results": 10, **settings}),
-        queries=BRANDS, sleep=clock.sleep, wall_clock=clock)
+        queries=BRANDS, sleep=clock.sleep, wall_clock=clock))
 
 
 def collect(engine, fake, src):
@@ -246,9 +247,9 @@ def test_a_timeout_is_retryable():
     silent.bind(("127.0.0.1", 0))
     silent.listen(1)                       # accepts the connection, never answers
     try:
-        src = TwitterSource(TwitterSettings(
+        src = TwitterSource(SourceContext(TwitterSettings(
             bearer_token=TOKEN, api_url=f"http://127.0.0.1:{silent.getsockname()[1]}",
-            timeout="200ms"), queries=BRANDS)
+            timeout="200ms"), queries=BRANDS))
         with pytest.raises(SourceError) as info:
             src.fetch(None)
     finally:
@@ -328,8 +329,9 @@ def test_a_page_token_the_api_refuses_restarts_the_pagination(sqlite_engine, fak
 
 def test_brand_queries_longer_than_the_limit_are_split_and_each_part_is_searched(fake):
     brands = [" OR ".join(f"brand{i}x{j}" for j in range(30)) for i in range(4)]
-    src = TwitterSource(TwitterSettings(bearer_token=TOKEN, api_url=fake.url, lang="en"),
-                        queries=brands, wall_clock=lambda: AFTER_RECORDING)
+    src = TwitterSource(SourceContext(
+        TwitterSettings(bearer_token=TOKEN, api_url=fake.url, lang="en"), queries=brands,
+        wall_clock=lambda: AFTER_RECORDING))
     assert len(src.queries) > 1 and all(len(q) <= 512 for q in src.queries)
     assert all(q.endswith(" lang:en") for q in src.queries)
     batch = src.fetch(None)
@@ -339,7 +341,7 @@ def test_brand_queries_longer_than_the_limit_are_split_and_each_part_is_searched
 
 def test_a_query_twitter_cannot_search_is_refused_when_the_source_is_built():
     with pytest.raises(PermanentSourceError) as info:
-        TwitterSource(TwitterSettings(bearer_token=TOKEN), queries=["lang:en -job"])
+        TwitterSource(SourceContext(TwitterSettings(bearer_token=TOKEN), queries=["lang:en -job"]))
     assert str(info.value) == (
         "twitter: 'lang:en -job' cannot be searched on Twitter: it needs a word, a \"phrase\" or "
         "author: that Twitter can search for on its own (lang: and exclusions only narrow a "

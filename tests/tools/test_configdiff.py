@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from listener.cli.main import main
 from listener.config.model import load_config
 from listener.pipeline.collect import collect
+from listener.sources.contract import SourceContext
 from listener.sources.replay import ReplaySettings, ReplaySource
 from listener.tools.config_diff import key_changes, render, stored_effects
 from tests.conftest import CONFIG
@@ -30,8 +31,8 @@ def demo_text(*edits: tuple[str, str]) -> str:
 
 @pytest.fixture()
 def demo_store(sqlite_engine, demo_config, tmp_path):
-    source = ReplaySource(ReplaySettings(), base_dir=tmp_path,
-                          clock=lambda: datetime.max.replace(tzinfo=UTC))
+    source = ReplaySource(SourceContext(ReplaySettings(), base_dir=tmp_path,
+                                        clock=lambda: datetime.max.replace(tzinfo=UTC)))
     r = collect(sqlite_engine, config=demo_config, name="replay", source=source,
                          now=datetime.now(UTC))
     assert r.stored == 923
