@@ -13,11 +13,14 @@ skip       nothing to send (already notified, held, quiet but not for long enoug
 silenced   what would have been sent is muted by a silence; `effect` is what still happens to the
            incident (it opens, resolves, changes level) without a message
 inhibited  a new incident is not opened because another open incident covers it
+
+advance(state, decision, signal, now) is the incident after that decision: the one transition
+the daemon's detect step stores and the NAB replay (alerts/nab.py) keeps in memory.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from alerts.detectors import Signal
@@ -115,6 +118,24 @@ def _decide(policy: Policy, state: IncidentState | None, signal: Signal | None, 
     return Decision("skip", False, f"already notified at severity {state.peak_level}; "
                                    f"repeat after {_fmt(policy.repeat_interval)}",
                     f"already-notified-{state.peak_level}")
+
+
+def advance(state: IncidentState | None, decision: Decision | None, signal: Signal | None,
+            now: datetime) -> IncidentState | None:
+    """The group's incident after `decision` at `now`: None when none is open (nothing happened,
+    a new one was inhibited, or it resolved)."""
+    if decision is None or decision.does in ("resolved", "inhibited"):
+        return None
+    notified = now + decision.hold if decision.notify and decision.action != "grouped" else None
+    if state is None:                    # opened (under a silence: not notified)
+        return IncidentState(signal.level, signal.level, now, notified)
+    if signal is None:                   # quiet, not for long enough
+        return state
+    # a silenced escalation is not the new peak: the next unsilenced one is still news
+    peak = signal.level if decision.action in ("first", "escalated", "grouped") \
+        else state.peak_level
+    return replace(state, level=signal.level, peak_level=peak, last_signal_at=now,
+                   last_notified_at=notified or state.last_notified_at)
 
 
 def _fmt(td: timedelta) -> str:

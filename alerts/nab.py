@@ -8,7 +8,8 @@ points the windows are centred on). Keys in the JSON files may carry a folder
 
 Each series is replayed as a stream: after row i arrives, the detector sees rows up to i (at most
 `history` of them, as the daemon's `history` setting gives it) and `now` is the end of row i's
-bucket. Signals go through the daemon's own lifecycle (`alerts.lifecycle.decide`): an alert is an
+bucket. Signals go through the daemon's own lifecycle (`alerts.lifecycle.decide`, and `advance`
+for the incident after each decision, as the detect step stores it): an alert is an
 incident opening; signals while it is open are the same alert, and it resolves after
 `resolve_after` (2 h) without a signal, so a continuing anomaly is one alert. An alert is dated by
 its row (NAB's convention: the record at which the detector flagged).
@@ -48,7 +49,7 @@ import numpy as np
 
 from alerts.detectors import Detector, Signal
 from alerts.errors import NabDataError
-from alerts.lifecycle import IncidentState, Policy, decide
+from alerts.lifecycle import IncidentState, Policy, advance, decide
 from alerts.series import CountSeries
 
 
@@ -200,7 +201,7 @@ def stream_alerts(series: NabSeries, detector: Detector, *,
         if signals is not None and signal is not None:
             signals.append((i, signal))
         decision = decide(policy, state, signal, now)
-        state = _next_state(state, decision, signal, now)
+        state = advance(state, decision, signal, now)
         if decision is not None and decision.action == "first":
             opened.append(i)
         if progress is not None and (i + 1) % 512 == 0:
@@ -209,20 +210,6 @@ def stream_alerts(series: NabSeries, detector: Detector, *,
     if progress is not None and done < len(counts):
         progress(len(counts) - done)
     return opened
-
-
-def _next_state(state, decision, signal, now) -> IncidentState | None:
-    """The incident as the daemon would store it after `decision` (see listener.pipeline.detect)."""
-    if decision is None or decision.action == "resolved":
-        return None
-    if decision.action == "first":
-        return IncidentState(signal.level, signal.level, now, now)
-    if signal is None:
-        return state
-    peak = max(state.peak_level, signal.level) if decision.action == "escalated" \
-        else state.peak_level
-    notified = now if decision.notify else state.last_notified_at
-    return IncidentState(signal.level, peak, now, notified)
 
 
 # --- scoring ------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ listener.errors
           ├── NotFound           no such mention or incident (HTTP 404)
           ├── Conflict           the mention's state forbids the move (HTTP 409)
           └── SilenceError       a silence that cannot be added; .field names what is wrong
-                                 (defined in listener.incidents.manual until it moves here)
     LoginRequired                a web page needs a session; the app redirects to /login
 
 alerts.errors
@@ -81,6 +80,15 @@ class NotFound(QueueError):
 
 class Conflict(QueueError):
     """The mention's state forbids the move (claimed by another, already closed)."""
+
+
+class SilenceError(QueueError):
+    """A silence that cannot be added; `field` names what is wrong (matchers, duration,
+    comment) so that the CLI can point at its option and the web at its form field."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class LoginRequired(Exception):

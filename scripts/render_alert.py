@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from slack_sdk import WebClient  # noqa: E402
 
 from alerts.notifiers import SlackNotifier  # noqa: E402
-from listener.config.model import load_config_file  # noqa: E402
+from listener.config import load_config_file  # noqa: E402
 from listener.daemon.runner import build_classifier, build_engine, build_sources  # noqa: E402
 from listener.pipeline.simulate import step_through  # noqa: E402
 from tests.fakes.slack import FakeSlack  # noqa: E402

@@ -38,7 +38,7 @@ def classifier_parts():
 
 @pytest.fixture()
 def demo_config():
-    from listener.config.model import load_config_file
+    from listener.config import load_config_file
     return load_config_file(CONFIG, env={})
 
 

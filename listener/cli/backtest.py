@@ -32,7 +32,7 @@ def backtest(obj: Ctx, since: str, until: str | None, against_path: Path | None,
 
     from tqdm import tqdm
 
-    from listener.config.model import load_config_file
+    from listener.config import load_config_file
     from listener.tools.backtest import diff, run_backtest
     now = datetime.now(UTC)
     start = _moment(since, "--since", now)

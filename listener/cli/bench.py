@@ -96,7 +96,7 @@ def _bench_queue(obj: Ctx, path: Path, rows: int, n_requests: int) -> dict:
     from fastapi.testclient import TestClient
     from sqlmodel import Session
 
-    from listener.config.model import load_config
+    from listener.config import load_config
     from listener.queue import triage, users
     from listener.storage.db import create_tables, make_engine
     from listener.web import create_app

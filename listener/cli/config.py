@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from listener.cli.context import Ctx
-from listener.config.model import load_config_file
+from listener.config import load_config_file
 
 
 def _classifier(config):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from listener.config.model import Config, load_config_file
+from listener.config import Config, load_config_file
 
 # the public data beside the checkout: the default --data of train, eval and bench
 SHARED = Path("../shared/data")

@@ -14,7 +14,7 @@ from listener.cli.context import Ctx
 
 def _engine(obj: Ctx):
     """An engine that leaves the schema alone (obj.engine() would upgrade it)."""
-    from listener.config.model import database_url
+    from listener.config import database_url
     from listener.storage.db import make_engine
     return make_engine(obj.database_url or database_url(obj.config, obj.config_dir))
 

@@ -28,7 +28,7 @@ def digest(obj: Ctx, now_: bool, day: str | None, post: bool) -> None:
     from listener.daemon.runner import build_notifier
     from listener.pipeline.digest import digest_message, local_day, settings_of
     from listener.pipeline.notify import notify
-    from listener.storage.models import Post
+    from listener.storage.models import OutboxMessage
 
     if now_ and day:
         raise click.UsageError("give --now or --day, not both")
@@ -47,9 +47,9 @@ def digest(obj: Ctx, now_: bool, day: str | None, post: bool) -> None:
     if post:
         channel = settings_of(obj.config).channel or obj.config.slack.channel
         with Session(engine) as session:
-            session.add(Post(kind="digest", dedup_key=f"digest:cli:{now.isoformat()}:{end}",
-                             channel=channel, message=message, next_attempt_at=now,
-                             created_at=now))
+            session.add(OutboxMessage(
+                kind="digest", dedup_key=f"digest:cli:{now.isoformat()}:{end}", channel=channel,
+                message=message, next_attempt_at=now, created_at=now))
             session.commit()
         r = notify(engine, notifier=build_notifier(obj.config), now=now)
         click.echo(f"posted: {r.sent} sent, {r.retrying} retrying, {r.failed} failed",

@@ -19,7 +19,7 @@ def incidents(obj: Ctx, fmt: str) -> None:
     """List incidents, newest first, with their notifications."""
     from sqlmodel import Session
 
-    from listener.storage.records import incident_records
+    from listener.incidents.reading import incident_records
     with Session(obj.engine()) as s:
         rows = incident_records(s)
     if fmt == "jsonl":

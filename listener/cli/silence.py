@@ -1,7 +1,7 @@
 """`listener silence add|list|expire`: mute the notifications of matching incidents for a while.
 
 Silences are stored in the `silences` table and applied by the detect step; adding one goes
-through `listener.incidents.manual.add_silence`, the rules the silence pages and the API use.
+through `incidents.silences.add_silence`, the rules the silence pages and the API use.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import click
 from listener.cli.context import Ctx
 from listener.cli.tables import table
 from listener.cli.times import option_time
-from listener.errors import ListenerError
+from listener.errors import ListenerError, SilenceError
 
 SILENCE_OPTIONS = {"matchers": "--match", "duration": "--for", "comment": "--comment"}
 
@@ -41,16 +41,16 @@ def silence_add(obj: Ctx, matchers: tuple[str, ...], duration: str, start: str |
     from sqlmodel import Session
 
     from alerts.matchers import Matcher
-    from listener.incidents import manual as incidents
+    from listener.incidents import silences
     now = datetime.now(UTC)
     starts = option_time(start, "--start") or now
     author = author or os.environ.get("USER") or getpass.getuser()
     with Session(obj.engine()) as s:
-        # the same rules as the silence pages and the API (listener/incidents/manual.py)
+        # the same rules as the silence pages and the API (listener/incidents/silences.py)
         try:
-            silence = incidents.add_silence(s, matchers=list(matchers), duration=duration,
+            silence = silences.add_silence(s, matchers=list(matchers), duration=duration,
                                             comment=comment, user=author, now=now, starts=starts)
-        except incidents.SilenceError as exc:
+        except SilenceError as exc:
             raise click.BadParameter(str(exc).removeprefix(f"{exc.field}: "),
                                      param_hint=SILENCE_OPTIONS[exc.field]) from None
         s.commit()

@@ -1,38 +1,23 @@
-"""The config: one YAML file an administrator edits, parsed into strict pydantic models.
-
-`load_config(text, env)` is pure; `load_config_file(path)` wraps it. Every mistake is reported
-with its key path, the bad value and the fix, all at once. `${VAR}` takes a value from the
-environment (an error when unset); `${VAR:-default}` falls back. Secrets are `SecretStr`s and are
-never quoted in an error.
+"""The config's schema: one YAML file an administrator edits, as strict pydantic models (unknown
+keys are errors; every field has a default where it can and a description). Secrets are
+`SecretStr`s. Reading and error messages are listener/config/loading.py; alert rules and the
+detector registry are listener/config/rules.py.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-import os
 import re
-from collections.abc import Mapping
-from datetime import timedelta
-from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import (
-    Field,
-    SecretStr,
-    ValidationError,
-    create_model,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, SecretStr, create_model, field_validator, model_validator
 
+from listener.config.rules import Rule
 from listener.config.types import Duration, Query, Strict
 from listener.errors import ConfigError
 from listener.sources import SOURCES
 
-ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
-NAME = r"^[a-z0-9][a-z0-9_\-]*$"
 TOPIC_NAME = r"^[A-Za-z0-9][A-Za-z0-9 _\-]*$"
 
 
@@ -90,7 +75,8 @@ class MultilingualSettings(Strict):
 
 
 class ClassifierSettings(Strict):
-    sentiment: SentimentSettings = Field(default_factory=SentimentSettings)
+    sentiment: SentimentSettings = Field(default_factory=SentimentSettings,
+                                         description="the sentiment model")
     multilingual: MultilingualSettings | None = Field(None, description=(
         "sentiment for mentions detected as not English"))
     zero_shot: ZeroShotSettings | None = Field(None, description="optional zero-shot topics")
@@ -112,7 +98,9 @@ class Topic(Strict):
         default_factory=list, description=(
             "only mentions with one of these sentiments belong to the topic (e.g. [negative] "
             "for the reasons of complaints); empty: any"))
-    severity: Severity = "medium"
+    severity: Severity = Field("medium", description=(
+        "how bad a mention of the topic is: low, medium, high or critical (critical alerts go to "
+        "slack.critical_channel; the queue ranks by it)"))
     playbook: str | None = Field(None, description="key under playbooks: to link in alerts")
     should_match: list[str] = Field(default_factory=list, description=(
         "example texts the classifier must put in this topic (`listener config test`)"))
@@ -134,45 +122,31 @@ class Playbook(Strict):
     holding_statement: str = Field(description="what to say publicly while the facts are checked")
 
 
-class RuleMatch(Strict):
-    topics: list[str] = Field(default_factory=list, description="any of these topics")
-    sentiment: Literal["negative", "neutral", "positive"] | None = None
-    brand: str | None = None
-
-
-class Rule(Strict):
-    name: str = Field(pattern=NAME)
-    match: RuleMatch = Field(default_factory=RuleMatch)
-    detector: Literal["rare", "spike"]
-    window: Duration = Field("1h", description="how far back the detector looks")
-    min_authors: int = Field(3, ge=1, description="rare: distinct authors in the window")
-    min_count: int = Field(10, ge=1, description="spike: fewest mentions in the window")
-    min_ratio: float = Field(3.0, ge=1, description="spike: observed / expected at least")
-    max_p: float = Field(1e-14, gt=0, lt=1, description=(
-        "spike: tail probability at most (negative binomial fitted to the history; mention "
-        "volume is so bursty that it takes 1e-14 to keep false alerts under one in ten days, "
-        "see `listener eval spikes`)"))
-    history: Duration = Field("7d", description="spike: history the baseline is learnt from")
-    channel: str | None = Field(None, description="Slack channel for this rule")
-
-
 class Inhibit(Strict):
     source: str = Field(description="rule whose open incident mutes ...")
     target: str = Field(description="... this rule's incidents")
-    equal: list[Literal["brand", "product", "topic"]] = Field(default_factory=lambda: ["brand"])
+    equal: list[Literal["brand", "product", "topic"]] = Field(
+        default_factory=lambda: ["brand"], description=(
+            "labels the two incidents must share for the mute to apply"))
 
 
 class AlertSettings(Strict):
     bucket: Duration = Field("5m", description="width of a count bucket")
-    rules: list[Rule] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list, description=(
+        "what to alert on: each rule counts matching mentions per group with a detector "
+        "(detector: rare or spike, each with its own options)"))
     group_by: list[Literal["brand", "product", "topic"]] = Field(
-        default_factory=lambda: ["brand", "product", "topic"])
+        default_factory=lambda: ["brand", "product", "topic"], description=(
+            "labels that split a rule's mentions into groups; each group is its own incident"))
     group_wait: Duration = Field("30s", description=(
         "hold the first message of a new incident this long, so that a burst is one message"))
     repeat_interval: Duration = Field("4h", description="re-notify an open incident this often")
     resolve_after: Duration = Field("2h", description="quiet time after which an incident resolves")
-    send_resolved: bool = True
-    inhibit: list[Inhibit] = Field(default_factory=list)
+    send_resolved: bool = Field(True, description=(
+        "tell Slack (in the alert's thread) when an incident resolves"))
+    inhibit: list[Inhibit] = Field(default_factory=list, description=(
+        "while an incident of one rule is open, do not open incidents of another (a brand-wide "
+        "crisis mutes its per-topic spikes)"))
 
 
 class SlackRouteMatch(Strict):
@@ -306,18 +280,28 @@ class DatabaseSettings(Strict):
 
 
 class Config(Strict):
-    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
-    brands: list[Brand] = Field(min_length=1)
-    sources: Sources = Field(default_factory=Sources)
-    classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
-    topics: list[Topic] = Field(default_factory=list)
-    playbooks: dict[str, Playbook] = Field(default_factory=dict)
-    alerts: AlertSettings = Field(default_factory=AlertSettings)
-    slack: SlackSettings = Field(default_factory=SlackSettings)
-    queue: QueueSettings = Field(default_factory=QueueSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings,
+                                       description="where mentions and incidents are stored")
+    brands: list[Brand] = Field(min_length=1, description=(
+        "the brands listened for; a mention no brand query matches is not stored"))
+    sources: Sources = Field(default_factory=Sources, description=(
+        "the collectors, one block per platform (examples/sources.yaml shows each)"))
+    classifier: ClassifierSettings = Field(default_factory=ClassifierSettings, description=(
+        "the models that label mentions (sentiment, topics, language)"))
+    topics: list[Topic] = Field(default_factory=list, description=(
+        "what mentions are about: keywords, a description and examples each"))
+    playbooks: dict[str, Playbook] = Field(default_factory=dict, description=(
+        "sections of the contingency plan, by key, that topics link in their alerts"))
+    alerts: AlertSettings = Field(default_factory=AlertSettings, description=(
+        "alert rules and the life of an incident (grouping, repeats, resolution, inhibition)"))
+    slack: SlackSettings = Field(default_factory=SlackSettings, description=(
+        "where alerts, reminders and digests go; without a token or webhook, the console"))
+    queue: QueueSettings = Field(default_factory=QueueSettings, description=(
+        "the mention queue: first-response target, web app, SLA reminders"))
     digest: DigestSettings | None = Field(None, description=(
         "a daily digest in Slack; absent: none (`listener digest` still prints one)"))
-    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings, description=(
+        "how often the daemon runs each step"))
 
     @model_validator(mode="after")
     def _references(self) -> Config:
@@ -360,170 +344,11 @@ class Config(Strict):
 
 
 def _ref(path: str, value: str, what: str, valid: list[str]) -> str:
-    hint = _did_you_mean(value, valid)
+    hint = did_you_mean(value, valid)
     listed = ", ".join(valid) if valid else "none defined"
     return f"{path}: {json.dumps(value)} is not a defined {what};{hint} defined: {listed}"
 
 
-def _did_you_mean(value: str, valid: list[str]) -> str:
+def did_you_mean(value: str, valid: list[str]) -> str:
     close = difflib.get_close_matches(str(value), valid, n=1)
     return f" did you mean {json.dumps(close[0])}?" if close else ""
-
-
-# ---------------------------------------------------------------------------------------------
-# Environment substitution and error formatting
-
-
-def _substitute(node: Any, env: Mapping[str, str], path: str, problems: list[str],
-                secret_paths: set[str]) -> Any:
-    if isinstance(node, dict):
-        return {k: _substitute(v, env, _join(path, k), problems, secret_paths)
-                for k, v in node.items()}
-    if isinstance(node, list):
-        return [_substitute(v, env, f"{path}[{i}]", problems, secret_paths)
-                for i, v in enumerate(node)]
-    if isinstance(node, str) and "${" in node:
-        def repl(m: re.Match) -> str:
-            name, default = m.group(1), m.group(2)
-            if name in env:
-                return env[name]
-            if default is not None:
-                return default
-            problems.append(f"{path}: environment variable {name} is not set; export it, "
-                            f"or write ${{{name}:-}} to leave the setting empty")
-            return ""
-        secret_paths.add(path)
-        value = ENV_REF.sub(repl, node)
-        return value
-    return node
-
-
-def _join(path: str, key: Any) -> str:
-    return f"{path}.{key}" if path else str(key)
-
-
-def _loc(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part in ("function-after[_references()]",):
-            continue
-        else:
-            out = _join(out, part)
-    return out
-
-
-def _valid_keys(model: type[Strict], loc: tuple) -> list[str]:
-    """The keys the model accepts at the parent of loc (for unknown-key hints)."""
-    from typing import get_args
-    cur: Any = model
-    for part in loc[:-1]:
-        if isinstance(part, int) or cur is None:
-            continue
-        field = getattr(cur, "model_fields", {}).get(part)
-        if field is None:
-            return []
-        ann = field.annotation
-        candidates = [ann, *get_args(ann)]
-        for c in list(candidates):
-            candidates.extend(get_args(c))
-        cur = next((c for c in candidates if isinstance(c, type) and issubclass(c, Strict)), None)
-        if cur is None:
-            return []
-    return list(getattr(cur, "model_fields", {}))
-
-
-def _describe(err: dict, secret_paths: set[str]) -> str:
-    loc = err["loc"]
-    path = _loc(loc)
-    value = err.get("input")
-    shown = ("the value from the environment" if path in secret_paths
-             else json.dumps(value, default=str))
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        key = str(loc[-1])
-        if len(loc) == 2 and loc[0] == "sources":
-            return (f"{path}: unknown source {json.dumps(key)};"
-                    f"{_did_you_mean(key, list(SOURCES))} valid sources: {', '.join(SOURCES)}")
-        valid = _valid_keys(Config, loc)
-        return (f"{path}: unknown key;{_did_you_mean(key, valid)} "
-                f"valid keys here: {', '.join(valid)}")
-    if kind == "missing":
-        return f"{path}: required key is missing"
-    if kind == "value_error":
-        msg = str(err["ctx"]["error"])
-        if path in secret_paths:
-            msg = msg.replace(json.dumps(value), "the value from the environment")
-        return f"{path}: {msg}"
-    if kind == "literal_error":
-        return f"{path}: {shown} is not allowed; use one of {err['ctx']['expected']}"
-    if kind == "string_pattern_mismatch":
-        pattern = err["ctx"]["pattern"]
-        fix = ("use lowercase letters, digits, - and _" if pattern == NAME
-               else "use letters, digits, spaces, - and _" if pattern == TOPIC_NAME
-               else "start it with http:// or https://")
-        return f"{path}: {shown} is not allowed; {fix}"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"{path}: expected a mapping of keys to values, got {shown}"
-    if kind == "list_type":
-        return f"{path}: expected a list, got {shown}"
-    return f"{path}: {shown}: {err['msg']}"
-
-
-def load_config(text: str, env: Mapping[str, str] | None = None, *,
-                source: str = "config") -> Config:
-    """Parse and validate config text. Raises ConfigError listing every problem found."""
-    env = os.environ if env is None else env
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ConfigError([f"{where}not valid YAML: {getattr(exc, 'problem', exc)}"],
-                          source) from None
-    if not isinstance(data, dict):
-        raise ConfigError(["the file must be a mapping with at least a brands: key"], source)
-    problems: list[str] = []
-    secret_paths: set[str] = set()
-    data = _substitute(data, env, "", problems, secret_paths)
-    if problems:
-        raise ConfigError(problems, source)
-    try:
-        return Config.model_validate(data)
-    except ConfigError as exc:
-        raise ConfigError(exc.problems, source) from None
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            inner = err.get("ctx", {}).get("error")
-            if err["type"] == "value_error" and isinstance(inner, ConfigError):
-                problems.extend(err["ctx"]["error"].problems)
-            else:
-                problems.append(_describe(err, secret_paths))
-        raise ConfigError(problems, source) from None
-
-
-def load_config_file(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(["file not found; pass --config PATH or create config.yaml"],
-                          str(path)) from None
-    except OSError as exc:
-        raise ConfigError([f"cannot read the file: {exc.strerror}"], str(path)) from None
-    return load_config(text, env, source=str(path))
-
-
-def database_url(config: Config, config_dir: Path, env: Mapping[str, str] | None = None) -> str:
-    env = os.environ if env is None else env
-    if env.get("LISTENER_DATABASE_URL"):
-        return env["LISTENER_DATABASE_URL"]
-    if config.database.url:
-        return config.database.url
-    return f"sqlite:///{(config_dir / 'listener.db').resolve()}"
-
-
-def bucket_seconds(config: Config) -> int:
-    return max(60, int(config.alerts.bucket / timedelta(seconds=1)))

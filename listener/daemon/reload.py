@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from alerts.notifiers import Notifier, Outgoing
-from listener.config.model import Config, load_config
+from listener.config import Config, load_config
 from listener.errors import ConfigError
 from listener.storage.models import ConfigLoad
 

@@ -20,7 +20,7 @@ from alerts.pacing import Pacer
 from classifiers.base import TopicSpec
 from classifiers.errors import ModelError
 from listener.clock import ReplayClock, SystemClock
-from listener.config.model import Config, database_url
+from listener.config import Config, database_url
 from listener.errors import ListenerError
 from listener.pipeline.classify import classify
 from listener.pipeline.collect import collect

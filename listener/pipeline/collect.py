@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from listener.config.model import Config
+from listener.config import Config
 from listener.errors import PermanentSourceError, SourceError
 from listener.pipeline import health
 from listener.query.matching import match_mention

@@ -17,9 +17,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from alerts.digest_message import DigestExample, DigestIncident, DigestView, Volume, build_digest
-from listener.config.model import Config, DigestSettings
+from listener.config import Config, DigestSettings
 from listener.pipeline.reminders import mention_url
-from listener.storage.models import Incident, Label, Mention, MentionTopic, Post, Triage
+from listener.storage.models import Incident, Label, Mention, MentionTopic, OutboxMessage, Triage
 
 log = logging.getLogger(__name__)
 WEEK = timedelta(days=7)
@@ -157,12 +157,14 @@ def queue_digest(engine: Engine, *, config: Config, now: datetime) -> bool:
         return False
     key = f"digest:{today.isoformat()}"
     with Session(engine) as session:
-        if session.scalar(select(Post.id).where(Post.dedup_key == key)) is not None:
+        queued = select(OutboxMessage.id).where(OutboxMessage.dedup_key == key)
+        if session.scalar(queued) is not None:
             return False
         start, end = period_before(config, today)
         message = build_digest(digest_view(session, config=config, start=start, end=end))
-        session.add(Post(kind="digest", dedup_key=key, channel=s.channel or config.slack.channel,
-                         message=message, next_attempt_at=now, created_at=now))
+        session.add(OutboxMessage(kind="digest", dedup_key=key,
+                                  channel=s.channel or config.slack.channel, message=message,
+                                  next_attempt_at=now, created_at=now))
         session.commit()
     log.info("daily digest of %s queued", today)
     return True

@@ -15,12 +15,12 @@ from sqlmodel import Session, select
 from alerts.chart import chart_from_spec
 from alerts.errors import PermanentNotifyError, RetryableNotifyError
 from alerts.notifiers import Delivery, Notifier, Outgoing
-from listener.storage.models import Notification, Post
+from listener.storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
 
-def _update_first(notifier: Notifier, first: Notification, message: dict) -> None:
+def _update_first(notifier: Notifier, first: OutboxMessage, message: dict) -> None:
     """chat.update of the incident's first message with its current state. Best effort: the
     thread reply carrying the news is already out; the next update brings the state again."""
     update = getattr(notifier, "update", None)
@@ -32,7 +32,7 @@ def _update_first(notifier: Notifier, first: Notification, message: dict) -> Non
         log.warning("first message of incident %s not updated: %s", first.incident_id, exc)
 
 
-def _upload_chart(notifier: Notifier, delivery, spec: dict) -> None:
+def _upload_chart(notifier: Notifier, delivery: Delivery, spec: dict) -> None:
     """The chart into the first message's thread. Best effort: the message stands without."""
     upload = getattr(notifier, "upload_chart", None)
     if upload is None or not delivery.ts:
@@ -51,49 +51,34 @@ class NotifyResult:
     deliveries: list[str] | None = None
 
 
-def notify(engine: Engine, *, notifier: Notifier, now: datetime, limit: int = 50) -> NotifyResult:
-    """Deliver due notifications in order, then due posts (reminders, digests). A row is marked
-    sent only after the notifier returned; retryable failures stay pending with backoff;
-    permanent ones are marked failed."""
+def notify(engine: Engine, *, notifier: Notifier, now: datetime, limit: int = 100) -> NotifyResult:
+    """Deliver the due outbox rows in the order they were queued. A reply waits for its first
+    message; a retryable failure holds back every row behind it (order is kept)."""
     result = NotifyResult(deliveries=[])
     with Session(engine) as session:
-        due = list(session.exec(select(Notification).where(
-            Notification.status == "pending", Notification.next_attempt_at <= now,
-        ).order_by(Notification.id).limit(limit)))
-        for n in due:
-            thread_ts = None
-            if n.kind != "first":
-                first = session.exec(select(Notification).where(
-                    Notification.incident_id == n.incident_id, Notification.kind == "first",
-                )).first()
-                if first is not None and first.status == "pending":
-                    continue  # reply after the first message is out
-                thread_ts = first.slack_ts if first is not None else None
-            n.thread_ts = thread_ts
-            outcome, delivery = _attempt(session, n, notifier,
-                                         Outgoing(n.channel, n.message, thread_ts), now, result)
-            if outcome == "retry":
-                break  # keep order: later messages wait for this one
-            if delivery is None:
-                continue
-            if thread_ts and n.message.get("update"):
-                _update_first(notifier, first, n.message["update"])
-            if n.kind == "first" and n.message.get("chart"):
-                _upload_chart(notifier, delivery, n.message["chart"])
-        if result.retrying:
-            return result
-        posts = list(session.exec(select(Post).where(
-            Post.status == "pending", Post.next_attempt_at <= now,
-        ).order_by(Post.id).limit(limit)))
-        for post in posts:
-            outcome, _ = _attempt(session, post, notifier,
-                                  Outgoing(post.channel, post.message), now, result)
+        due = list(session.exec(select(OutboxMessage).where(
+            OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
+        ).order_by(OutboxMessage.id).limit(limit)))
+        for row in due:
+            first = session.get(OutboxMessage, row.first_id) if row.first_id else None
+            if first is not None and first.status == "pending":
+                continue  # a reply goes out after the first message
+            row.thread_ts = first.slack_ts if first is not None else None
+            outcome, delivery = _attempt(session, row, notifier,
+                                         Outgoing(row.channel, row.message, row.thread_ts), now,
+                                         result)
             if outcome == "retry":
                 break
+            if delivery is None:
+                continue
+            if row.thread_ts and row.first_update:
+                _update_first(notifier, first, row.first_update)
+            if row.chart:
+                _upload_chart(notifier, delivery, row.chart)
     return result
 
 
-def _attempt(session: Session, row: Notification | Post, notifier: Notifier, out: Outgoing,
+def _attempt(session: Session, row: OutboxMessage, notifier: Notifier, out: Outgoing,
              now: datetime, result: NotifyResult) -> tuple[str, Delivery | None]:
     """One delivery of an outbox row, its outcome recorded and committed: sent, retry (pending,
     with backoff or Slack's Retry-After) or failed."""
@@ -106,15 +91,14 @@ def _attempt(session: Session, row: Notification | Post, notifier: Notifier, out
         row.last_error = str(exc)
         session.add(row)
         session.commit()
-        log.warning("%s %s: %s; retrying in %.0fs", type(row).__name__.lower(), row.id, exc,
-                    delay)
+        log.warning("%s message %s: %s; retrying in %.0fs", row.kind, row.id, exc, delay)
         result.retrying += 1
         return "retry", None
     except PermanentNotifyError as exc:
         row.status, row.last_error = "failed", str(exc)
         session.add(row)
         session.commit()
-        log.error("%s %s not delivered: %s", type(row).__name__.lower(), row.id, exc)
+        log.error("%s message %s not delivered: %s", row.kind, row.id, exc)
         result.failed += 1
         return "failed", None
     row.status, row.sent_at = "sent", now

@@ -17,8 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from alerts.reminder_message import ReminderView, build_reminder
-from listener.config.model import SEVERITIES, Config
-from listener.storage.models import Label, Mention, MentionTopic, Post, Triage
+from listener.config import SEVERITIES, Config
+from listener.storage.models import Label, Mention, MentionTopic, OutboxMessage, Triage
 
 log = logging.getLogger(__name__)
 BATCH = 50
@@ -40,7 +40,8 @@ def due(session: Session, *, config: Config, now: datetime) -> list[tuple[Mentio
             .where(or_(Triage.mention_id.is_(None),
                        and_(Triage.is_open.is_(True), Triage.first_response_at.is_(None))))
             .where(or_(*(needs[n] for n in rs.needs)))
-            .where(~exists().where(Post.mention_id == Mention.id, Post.kind == "sla_reminder")))
+            .where(~exists().where(OutboxMessage.mention_id == Mention.id,
+                                  OutboxMessage.kind == "sla_reminder")))
     bars = []
     if rs.min_reach is not None:
         bars.append(Mention.author_reach >= rs.min_reach)
@@ -87,7 +88,7 @@ def queue_reminders(engine: Engine, *, config: Config, now: datetime) -> int:
     with Session(engine) as session:
         rows = due(session, config=config, now=now)
         for mention, label, row in rows:
-            session.add(Post(kind="sla_reminder", dedup_key=f"sla:{mention.id}",
+            session.add(OutboxMessage(kind="sla_reminder", dedup_key=f"sla:{mention.id}",
                              mention_id=mention.id, channel=rs.channel,
                              message=build_reminder(reminder_view(config, mention, label, row,
                                                                   now)),

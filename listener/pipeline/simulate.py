@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from listener.config.model import Config
+from listener.config import Config
 from listener.pipeline.classify import classify
 from listener.pipeline.collect import collect
 from listener.pipeline.detect import Taken, detect

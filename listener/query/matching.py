@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from listener.config.model import Config
+from listener.config import Config
 from listener.query.parser import Doc, parse
 from listener.sources.contract import RawMention
 

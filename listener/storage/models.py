@@ -156,17 +156,33 @@ class Incident(SQLModel, table=True):
     acknowledged_at: datetime | None = _ts(default=None)
 
 
-class Notification(SQLModel, table=True):
-    """The outbox. A row is marked sent only after Slack answered ok."""
+class OutboxMessage(SQLModel, table=True):
+    """The outbox: every message for Slack (alert notifications, SLA reminders, daily digests),
+    delivered by the notify step oldest first. A row is marked sent only after Slack answered
+    ok; the unique dedup_key is the record that it went out once, across restarts.
 
-    __tablename__ = "notifications"
+    An incident's later messages are replies in its first message's thread (`first_id`); each
+    can carry the first message as it should now read (`first_update`, written over it with
+    chat.update once the reply is out), and a first message the chart to upload into its thread
+    (`chart`)."""
+
+    __tablename__ = "outbox"
 
     id: int | None = Field(default=None, primary_key=True)
-    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    kind: str = Field(max_length=16, description=(
+        "first | grouped | escalated | repeat | resolved | acknowledged | sla_reminder | digest"))
     dedup_key: str = Field(max_length=256, unique=True)
-    kind: str = Field(max_length=16)       # first | escalated | repeat | resolved
+    incident_id: int | None = Field(default=None, foreign_key="incidents.id", index=True)
+    mention_id: int | None = Field(default=None, foreign_key="mentions.id", index=True,
+                                   description="the mention an SLA reminder is about")
     channel: str = Field(max_length=128)
     message: dict = Field(sa_column=Column(JSON, nullable=False), description="text + blocks")
+    first_id: int | None = Field(default=None, foreign_key="outbox.id", description=(
+        "the incident's first message: this one is a reply in its thread"))
+    first_update: dict | None = Field(default=None, sa_column=Column(JSON), description=(
+        "the first message in its current state, for chat.update once this one is out"))
+    chart: dict | None = Field(default=None, sa_column=Column(JSON), description=(
+        "the chart (alerts/chart.py spec) to upload into this message's thread once it is out"))
     status: str = Field(default="pending", max_length=16, index=True)  # pending|sent|failed
     attempts: int = 0
     next_attempt_at: datetime = _ts()
@@ -294,27 +310,3 @@ class ConfigLoad(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     changes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""),
                          description="sections changed; what waits for a restart")
-
-
-class Post(SQLModel, table=True):
-    """The outbox of messages about no incident: SLA reminders and daily digests, delivered by
-    the notify step like notifications (retries, backoff). The unique dedup_key
-    (sla:<mention id>, digest:<day>) is the record that each went out once, across restarts."""
-
-    __tablename__ = "posts"
-
-    id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=16)       # sla_reminder | digest
-    dedup_key: str = Field(max_length=256, unique=True)
-    mention_id: int | None = Field(default=None, foreign_key="mentions.id", index=True)
-    channel: str = Field(max_length=128)
-    message: dict = Field(sa_column=Column(JSON, nullable=False), description="text + blocks")
-    status: str = Field(default="pending", max_length=16, index=True)  # pending|sent|failed
-    attempts: int = 0
-    next_attempt_at: datetime = _ts()
-    last_error: str | None = None
-    delivered_to: str | None = None
-    slack_ts: str | None = None
-    slack_channel: str | None = Field(default=None, max_length=32)
-    created_at: datetime = _ts()
-    sent_at: datetime | None = _ts(default=None)

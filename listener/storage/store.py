@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import and_, false, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from classifiers.base import Labels
 from listener.sources.contract import Cursor, RawMention
 from listener.storage import dedup
 from listener.storage.models import (
-    Incident,
     Label,
     Mention,
     MentionBand,
@@ -131,80 +129,6 @@ def save_labels(session: Session, *, mentions: Sequence[Mention], labels: Sequen
         for topic, hit in lab.topics.items():
             session.add(MentionTopic(mention_id=m.id, topic=topic, score=hit.score,
                                      created_epoch=m.created_epoch))
-
-
-def _filtered(stmt, *, brand: str | None, product: str | None, topic: str | None,
-              sentiment: str | None, since: int, until: int):
-    stmt = stmt.where(Mention.created_epoch >= since, Mention.created_epoch < until)
-    if brand is not None:
-        stmt = stmt.where(Mention.brand == brand)
-    if product is not None:
-        stmt = stmt.where(Mention.product == product)
-    if topic is not None:
-        stmt = stmt.join(MentionTopic, and_(MentionTopic.mention_id == Mention.id,
-                                            MentionTopic.topic == topic))
-    if sentiment is not None:
-        stmt = stmt.join(Label, Label.mention_id == Mention.id).where(Label.sentiment == sentiment)
-    return stmt
-
-
-def count_buckets(session: Session, *, step: int, since: int, until: int, brand: str | None = None,
-                  product: str | None = None, topic: str | None = None,
-                  sentiment: str | None = None) -> dict[int, int]:
-    """Distinct voices per bucket index (created_epoch // step) in [since, until): a cluster of
-    near-duplicates (retweets, copies; listener.storage.dedup) counts once per bucket."""
-    bucket = (Mention.created_epoch - Mention.created_epoch % step) / step
-    voices = func.count(func.distinct(func.coalesce(Mention.cluster_id, Mention.id)))
-    stmt = _filtered(select(bucket.label("b"), voices), brand=brand, product=product,
-                     topic=topic, sentiment=sentiment, since=since, until=until).group_by("b")
-    return {int(b): int(n) for b, n in session.execute(stmt)}
-
-
-def new_author_buckets(session: Session, *, step: int, since: int, until: int,
-                       brand: str | None = None, product: str | None = None,
-                       topic: str | None = None, sentiment: str | None = None) -> dict[int, int]:
-    """Distinct authors per bucket of their first mention in [since, until). Reposts (a
-    retweet or "RT @user:" quote of someone else's post) are not a new voice and do not count;
-    distinct authors posting the same words (a copy-paste campaign) are distinct people."""
-    first = _filtered(select(Mention.author, func.min(Mention.created_epoch).label("first")),
-                      brand=brand, product=product, topic=topic, sentiment=sentiment,
-                      since=since, until=until).where(Mention.repost == false()
-                                                      ).group_by(Mention.author).subquery()
-    bucket = (first.c.first - first.c.first % step) / step
-    stmt = select(bucket.label("b"), func.count()).group_by("b")
-    return {int(b): int(n) for b, n in session.execute(stmt)}
-
-
-def groups(session: Session, *, by: Sequence[str], since: int, until: int,
-           brand: str | None, topics: Sequence[str], sentiment: str | None) -> list[dict[str, Any]]:
-    """The distinct (brand, product, topic) groups with mentions in the period."""
-    cols = [Mention.brand.label("brand")]
-    if "product" in by:
-        cols.append(Mention.product.label("product"))
-    stmt = select(*cols).where(Mention.created_epoch >= since, Mention.created_epoch < until)
-    if topics:
-        stmt = stmt.join(MentionTopic, MentionTopic.mention_id == Mention.id).where(
-            MentionTopic.topic.in_(list(topics)))
-        if "topic" in by:
-            stmt = stmt.add_columns(MentionTopic.topic.label("topic"))
-    if brand:
-        stmt = stmt.where(Mention.brand == brand)
-    if sentiment:
-        stmt = stmt.join(Label, Label.mention_id == Mention.id).where(Label.sentiment == sentiment)
-    return [dict(row._mapping) for row in session.execute(stmt.distinct())]
-
-
-def window_mentions(session: Session, *, since: int, until: int, brand: str | None,
-                    product: str | None, topic: str | None, sentiment: str | None,
-                    limit: int = 500) -> list[Mention]:
-    stmt = _filtered(select(Mention), brand=brand, product=product, topic=topic,
-                     sentiment=sentiment, since=since, until=until)
-    return list(session.scalars(stmt.order_by(Mention.created_epoch).limit(limit)))
-
-
-def open_incidents(session: Session, *, rule: str) -> list[Incident]:
-    stmt = select(Incident).where(Incident.rule == rule, Incident.status == "open")
-    return list(session.scalars(stmt))
 
 
 def mentions_page(session: Session, *, limit: int | None) -> list[tuple[Mention, Label | None]]:

@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from listener.config.model import Config
+from listener.config import Config
 from listener.errors import ListenerError
 from listener.pipeline.collect import CollectResult, collect
 from listener.sources import SOURCES

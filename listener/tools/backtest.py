@@ -29,11 +29,12 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from listener.config.model import Config
+from listener.config import Config
+from listener.incidents.evidence import read_evidence
 from listener.pipeline.detect import detect
 from listener.query.matching import match_mention
 from listener.sources.contract import RawMention
-from listener.storage.models import Decision, Incident, Label, Mention, MentionTopic, Notification
+from listener.storage.models import Decision, Incident, Label, Mention, MentionTopic, OutboxMessage
 
 BATCH = 2000
 
@@ -76,9 +77,8 @@ class Backtest:
 
 def lookback(config: Config) -> timedelta:
     """How far before `since` detection reads mentions (the rules' windows and histories)."""
-    spans = [r.window * 2 if r.detector == "rare" else r.history + r.window
-             for r in config.alerts.rules]
-    return max(spans, default=timedelta(0)) + config.alerts.bucket
+    return max((r.lookback for r in config.alerts.rules), default=timedelta(0)) \
+        + config.alerts.bucket
 
 
 def run_backtest(engine: Engine, *, config: Config, since: datetime, until: datetime,
@@ -180,12 +180,12 @@ def _incidents(scratch: Engine) -> list[WouldOpen]:
         for inc in s.scalars(select(Incident).order_by(Incident.opened_at, Incident.id)):
             first = s.scalars(select(Decision).where(
                 Decision.incident_id == inc.id).order_by(Decision.id)).first()
-            kinds = [k for (k,) in s.execute(select(Notification.kind).where(
-                Notification.incident_id == inc.id).order_by(Notification.id))]
+            kinds = [k for (k,) in s.execute(select(OutboxMessage.kind).where(
+                OutboxMessage.incident_id == inc.id).order_by(OutboxMessage.id))]
             out.append(WouldOpen(inc.rule, inc.key, inc.title, inc.opened_at,
                                  first_level(first, inc),
                                  inc.peak_level, inc.resolved_at,
-                                 first.reason if first else inc.evidence.get("reason", ""),
+                                 first.reason if first else read_evidence(inc).reason,
                                  kinds))
     return out
 

@@ -22,7 +22,7 @@ from sqlmodel import Session
 from classifiers.base import TopicSpec
 from classifiers.text import Keyword, Words, tokenize
 from classifiers.topics import TopicMatcher
-from listener.config.model import Config
+from listener.config import Config
 from listener.config.types import format_duration
 from listener.query.matching import match_mention
 from listener.sources.contract import RawMention

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from listener.errors import ListenerError
-from listener.storage.models import Incident, Mention, Notification, SourceState
+from listener.storage.models import Incident, Mention, OutboxMessage, SourceState
 
 
 class _TqdmStream:
@@ -93,7 +93,8 @@ def _summary(engine, cfg, url: str, seconds: float, finished: bool) -> None:
         state = s.get(SourceState, "replay")
         stored = s.execute(select(func.count()).select_from(Mention)).scalar()
         incidents = list(s.scalars(select(Incident).order_by(Incident.id)))
-        notes = list(s.scalars(select(Notification).order_by(Notification.id)))
+        notes = list(s.scalars(select(OutboxMessage).where(OutboxMessage.incident_id.is_not(None))
+                               .order_by(OutboxMessage.id)))
     click.echo("")
     if not finished:
         click.echo("Stopped before the end of the stream.")

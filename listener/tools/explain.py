@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from classifiers.builtin import clean
-from listener.config.model import Config
+from listener.config import Config
 from listener.query.parser import Clause, Doc, parse
 
 SEVERITY_ORDER = ("low", "medium", "high", "critical")

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from alerts.matchers import Matcher
-from listener.incidents import manual as incidents
+from listener.incidents import actions, reading, silences
 from listener.storage import store
 from listener.storage.models import Silence
 from listener.storage.records import mention_record
@@ -39,7 +39,7 @@ class SilenceIn(BaseModel):
                                             "empty with incident_id: that incident's labels")
     incident_id: int | None = Field(None, description="silence incidents like this one")
     duration: str = Field("2h", max_length=16, description="how long, e.g. 2h, 1d")
-    comment: str = Field(max_length=incidents.COMMENT_MAX, description="why")
+    comment: str = Field(max_length=silences.COMMENT_MAX, description="why")
 
 
 class SilenceOut(BaseModel):
@@ -59,7 +59,7 @@ class LinkedOut(BaseModel):
 
 
 def _silence_out(silence: Silence, now: datetime) -> SilenceOut:
-    return SilenceOut(id=silence.id, state=incidents.silence_state(silence, now),
+    return SilenceOut(id=silence.id, state=silences.silence_state(silence, now),
                       matchers=[str(Matcher(**m)) for m in silence.matchers],
                       starts_at=silence.starts_at, ends_at=silence.ends_at,
                       created_by=silence.created_by, comment=silence.comment)
@@ -69,7 +69,7 @@ def _silence_out(silence: Silence, now: datetime) -> SilenceOut:
 def api_incident(request: Request, incident_id: int, user: ApiUser) -> dict:
     with Session(request.app.state.engine) as session:
         with http_errors():
-            return incidents.get(session, incident_id).model_dump(mode="json")
+            return reading.get(session, incident_id).model_dump(mode="json")
 
 
 @router.get("/incidents/{incident_id}/mentions", response_model=LinkedOut)
@@ -79,8 +79,8 @@ def api_linked(request: Request, incident_id: int, user: ApiUser, before: str | 
     state = request.app.state
     with Session(request.app.state.engine) as session:
         with http_errors():
-            page = incidents.linked_page(session, config=state.config,
-                                         incident=incidents.get(session, incident_id),
+            page = reading.linked_page(session, config=state.config,
+                                         incident=reading.get(session, incident_id),
                                          now=state.clock(), before=before, limit=limit)
         if page is None:
             raise HTTPException(409, f"incident {incident_id}'s rule is no longer in the config")
@@ -103,7 +103,7 @@ def api_resolve(request: Request, incident_id: int, user: ApiUser) -> dict:
     thread reply as for a resolution after quiet."""
     with Session(request.app.state.engine) as session:
         with http_errors():
-            incident = incidents.resolve(session, config=request.app.state.config,
+            incident = actions.resolve(session, config=request.app.state.config,
                                          incident_id=incident_id, user=user.username,
                                          now=request.app.state.clock())
             session.commit()
@@ -128,9 +128,9 @@ def api_silence_add(request: Request, body: SilenceIn, user: ApiAdmin) -> Silenc
         with http_errors():
             matchers = body.matchers
             if not matchers and body.incident_id is not None:
-                matchers = incidents.incident_matchers(
-                    state.config, incidents.get(session, body.incident_id))
-            silence = incidents.add_silence(session, matchers=matchers, duration=body.duration,
+                matchers = silences.incident_matchers(
+                    state.config, reading.get(session, body.incident_id))
+            silence = silences.add_silence(session, matchers=matchers, duration=body.duration,
                                             comment=body.comment, user=user.username, now=now)
             session.commit()
         return _silence_out(silence, now)
@@ -141,6 +141,6 @@ def api_silence_expire(request: Request, silence_id: int, user: ApiAdmin) -> Sil
     now = request.app.state.clock()
     with Session(request.app.state.engine) as session:
         with http_errors():
-            silence = incidents.expire_silence(session, silence_id=silence_id, now=now)
+            silence = silences.expire_silence(session, silence_id=silence_id, now=now)
             session.commit()
         return _silence_out(silence, now)

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from listener.config.model import Config
+from listener.config import Config
 from listener.errors import LoginRequired
 from listener.web import filters as jinja_filters
 from listener.web.admin import router as admin_router

@@ -49,7 +49,7 @@ def volume_bars(buckets: dict[int, int], *, first: int, hours: int) -> dict:
 
 
 def timeline(data: dict) -> dict:
-    """An incident's bars (listener.incidents.manual.timeline: mentions, or new authors for a `rare`
+    """An incident's bars (incidents.reading.timeline: mentions, or new authors for a `rare`
     rule) with a vertical mark at each moment of its life that falls in the chart and, for a
     `spike` rule, a horizontal line at the detector's expected count per bucket over the span it
     was judged on (clipped to the chart)."""

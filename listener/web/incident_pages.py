@@ -7,9 +7,9 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 
 from listener.errors import QueueError
-from listener.incidents import acks
-from listener.incidents import manual as incidents
-from listener.pipeline.detect import acknowledged
+from listener.incidents import actions, reading, silences
+from listener.incidents.evidence import read_evidence
+from listener.incidents.render import acknowledged
 from listener.storage.models import Incident
 from listener.web.auth import checked_form
 from listener.web.charts import timeline
@@ -22,7 +22,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/incidents")
 def incident_list(request: Request, user: Agent):
     with _session(request) as session:
-        rows = incidents.latest(session)
+        rows = reading.latest(session)
     return _render(request, "incidents.html", {"user": user, "incidents": rows})
 
 
@@ -31,10 +31,10 @@ def incident_page(request: Request, incident_id: int, user: Agent, before: str |
     config, now = request.app.state.config, request.app.state.clock()
     with _session(request) as session:
         with http_errors():                      # no such incident, a bad cursor
-            incident = incidents.get(session, incident_id)
-            linked = incidents.linked_page(session, config=config, incident=incident, now=now,
+            incident = reading.get(session, incident_id)
+            linked = reading.linked_page(session, config=config, incident=incident, now=now,
                                            before=before)
-        chart = timeline(incidents.timeline(session, config=config, incident=incident, now=now))
+        chart = timeline(reading.timeline(session, config=config, incident=incident, now=now))
         session.expunge_all()
     playbook = None
     if incident.topic:
@@ -42,15 +42,15 @@ def incident_page(request: Request, incident_id: int, user: Agent, before: str |
         if topic is not None and topic.playbook:
             playbook = config.playbooks.get(topic.playbook)
     return _render(request, "incident.html", {
-        "user": user, "incident": incident, "ev": incident.evidence, "playbook": playbook,
+        "user": user, "incident": incident, "ev": read_evidence(incident), "playbook": playbook,
         "linked": linked, "before": before, "chart": chart, "acked": acknowledged(incident),
-        "matchers": "\n".join(incidents.incident_matchers(config, incident)),
-        "durations": incidents.SILENCE_DURATIONS})
+        "matchers": "\n".join(silences.incident_matchers(config, incident)),
+        "durations": silences.SILENCE_DURATIONS})
 
 
 def acknowledge(request: Request, session, incident_id: int, user: str) -> Incident:
     """The incident acknowledged by `user` as Slack's button does (404 for no such incident)."""
-    incident = acks.acknowledge(session, config=request.app.state.config,
+    incident = actions.acknowledge(session, config=request.app.state.config,
                                 incident_id=incident_id, user=user,
                                 now=request.app.state.clock())
     if incident is None:
@@ -73,9 +73,9 @@ async def incident_resolve(request: Request, incident_id: int, user: Agent):
     form = await checked_form(request)
     with _session(request) as session:
         with http_errors():
-            incident = incidents.get(session, incident_id)
+            incident = reading.get(session, incident_id)
         try:
-            incidents.resolve(session, config=request.app.state.config, incident_id=incident.id,
+            actions.resolve(session, config=request.app.state.config, incident_id=incident.id,
                               user=user.username, now=request.app.state.clock())
             session.commit()
             request.session["flash"] = f"incident {incident_id} resolved"

@@ -13,11 +13,11 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from listener.errors import QueueError
-from listener.incidents.manual import open_incidents
+from listener.incidents.reading import open_incidents
 from listener.queue import dashboard as dashboard_data
 from listener.queue import triage, users
 from listener.sources import SOURCES
-from listener.storage import store
+from listener.storage.counts import count_buckets
 from listener.web.auth import (
     CurrentUser,
     admin_user,
@@ -236,7 +236,7 @@ def dashboard(request: Request, user: Agent):
         overdue = triage.overdue_count(session, target=target, now=now)
         attained = triage.sla_attainment(session, target=target, since=now - timedelta(days=7))
         incidents = open_incidents(session)
-        buckets = store.count_buckets(session, step=3600, since=since, until=until)
+        buckets = count_buckets(session, step=3600, since=since, until=until)
         by_source = dashboard_data.volume_by_source(session, step=3600, since=since, until=until)
         by_topic = dashboard_data.volume_by_topic(session, step=3600, since=since, until=until)
         sentiment = dashboard_data.sentiment_split(session, since=since, until=until)

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from slack_sdk.signature import Clock, SignatureVerifier
 from sqlmodel import Session
 
-from listener.incidents import acks
+from listener.incidents import actions
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
@@ -46,10 +46,10 @@ async def slack_actions(request: Request) -> Response:
 
 
 def acknowledge(request: Request, incident_id: int, who: str) -> int | None:
-    """Records who acknowledged, once, and tells Slack (listener/acks.py)."""
+    """Records who acknowledged, once, and tells Slack (incidents/actions.py)."""
     state = request.app.state
     with Session(state.engine) as session:
-        incident = acks.acknowledge(session, config=state.config, incident_id=incident_id,
+        incident = actions.acknowledge(session, config=state.config, incident_id=incident_id,
                                     user=who, now=state.clock())
         session.commit()
         return incident.id if incident is not None else None

@@ -10,8 +10,9 @@ from alerts.alert_message import why_lines
 from alerts.detectors import RareDetector
 from alerts.drivers import driving_terms, minus, shares, top_share, words
 from alerts.series import CountSeries
-from listener.config.model import load_config
-from listener.pipeline.detect import evidence, series_for
+from listener.config import load_config
+from listener.incidents.evidence import gather
+from listener.storage import counts
 from listener.storage.models import Mention, MentionTopic
 from tests.pipeline.test_notify import view
 from tests.support.incidents_fixture import LUMI_TOYS, SAFETY_REPORTS
@@ -83,9 +84,15 @@ def test_evidence_explains_the_incident(sqlite_engine):
             add(s, i, a, "lumitoys flashlight burned my kid, blister",
                 T - timedelta(minutes=50 - i))
         s.commit()
-        signal = RareDetector(rule.window, 3, "critical").detect(
-            series_for(s, config, rule, group, T), T)
-        ev = evidence(s, config, rule, group, signal, T)
+        detector = RareDetector(rule.window, 3, "critical")
+        series = counts.rule_series(s, rule=rule, group=group, now=T, began=counts.first_epoch(s),
+                                    step=int(config.alerts.bucket.total_seconds()))
+        signal = detector.detect(series, T)
+        until = int(T.timestamp())
+        window = counts.group_mentions(s, rule=rule, group=group, until=until,
+                                       since=until - int(signal.window.total_seconds()))
+        ev = gather(s, config=config, rule=rule, group=group, signal=signal, detector=detector,
+                    series=series, window=window, now=T).to_json()
     assert [t["term"] for t in ev["terms"]] == ["blister", "burned", "kid"]
     assert ev["terms"][0]["share"] == 1.0 and ev["terms"][0]["baseline_share"] == 0.0
     assert ev["authors_share"] == {"ann": 0.4, "bob": 0.2, "cat": 0.2, "dan": 0.2}

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from listener.cli.main import main
-from listener.config.model import load_config, load_config_file
+from listener.config import load_config, load_config_file
 from listener.errors import ConfigError
 from listener.sources import SOURCES
 from tests.conftest import CONFIG

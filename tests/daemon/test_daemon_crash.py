@@ -14,7 +14,7 @@ import pytest
 import yaml
 from sqlalchemy import create_engine, text
 
-from listener.config.model import load_config_file
+from listener.config import load_config_file
 from listener.query.matching import match_mention
 from listener.sources.contract import SourceContext
 from listener.sources.replay import ReplaySettings, ReplaySource
@@ -76,7 +76,7 @@ def test_sigkill_mid_replay_then_restart_loses_and_repeats_nothing(tmp_path, fak
         resolved = wait_for(lambda: query(db, "select id from incidents where status='resolved'"),
                             180, "the incident to resolve after the replay", every=0.2)
         assert resolved
-        wait_for(lambda: query(db, "select count(*) from notifications where status='pending'")
+        wait_for(lambda: query(db, "select count(*) from outbox where status='pending'")
                  == [(0,)], 30, "the outbox to drain", every=0.2)
         wait_for(lambda: query(db, "select count(*) from mentions m left join labels l on "
                                    "l.mention_id = m.id where l.mention_id is null") == [(0,)],
@@ -98,7 +98,7 @@ def test_sigkill_mid_replay_then_restart_loses_and_repeats_nothing(tmp_path, fak
     assert set(rows) == expected
     assert query(db, "select count(*) from labels")[0][0] == len(expected)
 
-    sent = query(db, "select count(*) from notifications where status='sent'")[0][0]
+    sent = query(db, "select count(*) from outbox where status='sent'")[0][0]
     assert len(fake_slack.messages) == sent                 # every alert sent exactly once
     keys = [(m.get("thread_ts"), m["text"]) for m in fake_slack.messages]
     assert len(keys) == len(set(keys))

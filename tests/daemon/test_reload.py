@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from listener.config.model import load_config_file
+from listener.config import load_config_file
 from listener.daemon.reload import needs_restart
 from listener.daemon.runner import build_daemon
 from listener.storage.models import ConfigLoad, Mention

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from listener.config.model import Config, load_config
+from listener.config import Config, load_config
 from listener.storage.models import Mention, SourceState
 
 BRAND_QUERY = '("lumi toys" OR lumitoys OR "pumpkin glow" OR pumpkinglow) -hiring'

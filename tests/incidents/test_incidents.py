@@ -1,6 +1,6 @@
-"""incidents.manual and queue.dashboard without the web app, on SQLite and PostgreSQL: when
-a manual resolution posts to Slack and what the decision log says when it does not; the linked
-mentions by cursor, the timeline and the dashboard's aggregates."""
+"""incidents.actions and .reading and queue.dashboard without the web app, on SQLite and
+PostgreSQL: when a manual resolution posts to Slack and what the decision log says when it does
+not; the linked mentions by cursor, the timeline and the dashboard's aggregates."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from listener.config.model import load_config_file
-from listener.errors import Conflict, NotFound
-from listener.incidents import manual as incidents
+from listener.config import load_config_file
+from listener.errors import Conflict, NotFound, QueueError
+from listener.incidents import actions, reading, silences
 from listener.queue import dashboard
-from listener.storage.models import Decision, Incident, Label, Mention, MentionTopic, Notification
+from listener.storage.models import Decision, Incident, Label, Mention, MentionTopic, OutboxMessage
 from tests.conftest import CONFIG
 
 NOW = datetime(2026, 10, 30, 16, 30, tzinfo=UTC)
@@ -49,24 +49,24 @@ def test_a_manual_resolution_posts_as_the_detect_step_would(session, rule, notif
     config = config.model_copy(update={"alerts": config.alerts.model_copy(
         update={"send_resolved": send_resolved})})
     row = incident(session, rule=rule, notified=notified)
-    incidents.resolve(session, config=config, incident_id=row.id, user="ana", now=NOW)
+    actions.resolve(session, config=config, incident_id=row.id, user="ana", now=NOW)
     session.commit()
     assert (row.status, row.resolved_by, row.resolved_at) == ("resolved", "ana", NOW)
-    assert session.exec(select(Notification.kind)).all() == sent
+    assert session.exec(select(OutboxMessage.kind)).all() == sent
     logged = session.exec(select(Decision)).one()
     assert (logged.action, logged.code, logged.incident_id) == ("resolved", "resolved-by-hand",
                                                                  row.id)
     assert says in logged.reason
     with pytest.raises(Conflict, match="is already resolved"):
-        incidents.resolve(session, config=config, incident_id=row.id, user="bo", now=NOW)
+        actions.resolve(session, config=config, incident_id=row.id, user="bo", now=NOW)
     with pytest.raises(NotFound):
-        incidents.resolve(session, config=config, incident_id=999, user="bo", now=NOW)
+        actions.resolve(session, config=config, incident_id=999, user="bo", now=NOW)
 
 
 def test_the_matchers_of_an_incident_whose_rule_is_gone_are_its_labels(session):
     config = load_config_file(CONFIG, env={})
     row = incident(session, rule="gone-rule")
-    assert incidents.incident_matchers(config, row) == [
+    assert silences.incident_matchers(config, row) == [
         "rule=gone-rule", "brand=Lumi Toys", "topic=product_safety"]
 
 
@@ -99,15 +99,15 @@ def test_linked_mentions_page_by_cursor_newest_first(session):
     row = incident(session)
     seen, cursor = [], None
     while True:
-        page = incidents.linked_page(session, config=config, incident=row, now=NOW,
+        page = reading.linked_page(session, config=config, incident=row, now=NOW,
                                      before=cursor, limit=3)
         assert page.total == 7
         seen += [m.id for m in page.mentions]
         if not (cursor := page.next):
             break
     assert seen == linked[::-1]
-    with pytest.raises(incidents.QueueError, match=r"cursor 'x' is not of the form epoch\.id"):
-        incidents.linked_page(session, config=config, incident=row, now=NOW, before="x")
+    with pytest.raises(QueueError, match=r"cursor 'x' is not of the form epoch\.id"):
+        reading.linked_page(session, config=config, incident=row, now=NOW, before="x")
 
 
 def test_the_timeline_counts_the_group_and_marks_its_moments(session):
@@ -116,7 +116,7 @@ def test_the_timeline_counts_the_group_and_marks_its_moments(session):
     mentions(session, 3, topic="shipping")
     row = incident(session)
     row.acknowledged_at = NOW
-    data = incidents.timeline(session, config=config, incident=row, now=NOW)
+    data = reading.timeline(session, config=config, incident=row, now=NOW)
     assert sum(data["counts"].values()) == 7 and data["n"] * data["step"] >= 12 * 3600
     assert [name for name, _ in data["marks"]] == ["opened", "acknowledged"]
 
@@ -129,14 +129,14 @@ def test_a_rare_rules_timeline_counts_new_authors_and_a_spikes_has_its_expected(
     mentions(session, 7, topic="product_safety")
     mentions(session, 7, topic="product_safety", start=NOW - timedelta(minutes=90))
     row = incident(session)
-    data = incidents.timeline(session, config=config, incident=row, now=NOW)
+    data = reading.timeline(session, config=config, incident=row, now=NOW)
     assert sum(data["counts"].values()) == 7 and data["unit"] == "new author(s)"
     assert data["measure"].startswith("distinct authors new in each bucket")
     assert "alerting at 3 within 3h" in data["measure"] and data["expected"] is None
 
     spike = incident(session, rule="negative-spike")
     spike.expected = 6.0
-    data = incidents.timeline(session, config=config, incident=spike, now=NOW)
+    data = reading.timeline(session, config=config, incident=spike, now=NOW)
     assert sum(data["counts"].values()) == 14 and data["unit"] == "mention(s)"
     assert data["step"] == 900 and data["expected"] == {
         "per_bucket": 1.5, "since": NOW - timedelta(hours=2), "until": NOW}

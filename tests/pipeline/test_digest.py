@@ -15,7 +15,7 @@ from sqlmodel import Session
 from alerts.digest_message import DigestExample, DigestView, Volume, build_digest
 from alerts.notifiers import Outgoing, SlackNotifier
 from listener.cli.main import main
-from listener.config.model import load_config
+from listener.config import load_config
 from listener.daemon.runner import Daemon
 from listener.pipeline.digest import digest_message, period_before, queue_digest
 from listener.storage.models import Incident

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from alerts.alert_message import AlertView, Example, Playbook, build_message, escape
 from alerts.notifiers import SlackNotifier
 from listener.pipeline.notify import notify
-from listener.storage.models import Incident, Notification
+from listener.storage.models import Incident, OutboxMessage
 from tests.fakes.slack import Scripted
 
 NOW = datetime(2026, 10, 30, 12, tzinfo=UTC)
@@ -60,17 +60,21 @@ def _outbox(engine, n=1):
                        last_signal_at=NOW, observed=3, expected=0, evidence={})
         s.add(inc)
         s.flush()
+        first = None
         for i in range(n):
-            s.add(Notification(incident_id=inc.id, dedup_key=f"k{i}",
-                               kind="first" if i == 0 else "escalated", channel="#crisis",
-                               message=build_message(view()), next_attempt_at=NOW,
-                               created_at=NOW))
+            row = OutboxMessage(incident_id=inc.id, dedup_key=f"k{i}",
+                                kind="first" if i == 0 else "escalated", channel="#crisis",
+                                message=build_message(view()), next_attempt_at=NOW,
+                                created_at=NOW, first_id=first.id if first else None)
+            s.add(row)
+            s.flush()
+            first = first or row
         s.commit()
 
 
 def _rows(engine):
     with Session(engine) as s:
-        return list(s.exec(select(Notification).order_by(Notification.id)))
+        return list(s.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
 def notifier(slack, token="xoxb-test-token", base_url=None):

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from listener.config.model import load_config
+from listener.config import load_config
 from listener.pipeline.detect import detect
 from listener.storage import store
-from listener.storage.models import Decision, Incident, Mention, MentionTopic, Notification
+from listener.storage.models import Decision, Incident, Mention, MentionTopic, OutboxMessage
 from tests.support.incidents_fixture import LUMI_TOYS, safety_reports
 
 CONFIG = LUMI_TOYS + safety_reports(group_wait="30s")
@@ -49,13 +49,13 @@ def test_a_silenced_incident_opens_without_a_message_then_notifies_when_it_ends(
     with Session(sqlite_engine) as s:
         (incident,) = s.exec(select(Incident)).all()
         assert incident.status == "open" and incident.last_notified_at is None
-        assert s.exec(select(Notification)).all() == []
+        assert s.exec(select(OutboxMessage)).all() == []
 
     after = T + timedelta(minutes=25)
     (taken,) = detect(sqlite_engine, config=config, now=after)
     assert (taken.action, taken.incident_id) == ("first", incident.id)
     with Session(sqlite_engine) as s:
-        (note,) = s.exec(select(Notification)).all()
+        (note,) = s.exec(select(OutboxMessage)).all()
         assert note.kind == "first" and note.next_attempt_at == after + timedelta(seconds=30)
         actions = [d.action for d in s.exec(select(Decision).order_by(Decision.id))]
         assert actions == ["silenced", "first"]

@@ -12,13 +12,13 @@ from slack_sdk import WebClient
 from sqlmodel import Session, select
 
 from alerts.notifiers import SlackNotifier
-from listener.config.model import load_config
+from listener.config import load_config
 from listener.daemon.runner import Daemon
 from listener.errors import ConfigError
 from listener.pipeline.notify import notify
 from listener.pipeline.reminders import queue_reminders
 from listener.storage.db import create_tables, make_engine
-from listener.storage.models import Post
+from listener.storage.models import OutboxMessage
 from tests.fakes.clock import HandClock
 from tests.fakes.slack import Scripted
 from tests.support.mentionrows import BRAND_AND_TOPICS, add_mention
@@ -73,7 +73,8 @@ def test_one_reminder_per_mention_past_target_that_needs_a_response(sqlite_engin
     sent = fake_slack.messages
     assert [m["channel"] for m in sent] == ["#support"] * 3
     with Session(sqlite_engine) as s:
-        reminded = sorted(p.mention_id for p in s.exec(select(Post)))
+        reminded = sorted(p.mention_id for p in s.exec(select(OutboxMessage).where(
+            OutboxMessage.kind == "sla_reminder")))
     assert reminded == sorted([ids["angry-reach"], ids["safety-question"], ids["claimed"]])
     first = sent[0]
     assert first["text"] == ("⏰ Lumi Toys mention waiting 1h 01m: big &lt;b&gt; (5,000 "
@@ -148,7 +149,7 @@ def test_reminders_are_off_without_the_setting_and_the_setting_is_strict(sqlite_
 def test_config_yaml_documents_reminders_the_digest_and_the_webhook_and_they_load():
     import re
 
-    from listener.config.model import DigestSettings, SlaReminderSettings
+    from listener.config import DigestSettings, SlaReminderSettings
     from tests.conftest import CONFIG as SHIPPED
     keys = {*SlaReminderSettings.model_fields, *DigestSettings.model_fields, "sla_reminders",
             "digest", "webhook_url"}

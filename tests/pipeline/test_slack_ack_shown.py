@@ -11,8 +11,8 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from alerts.notifiers import SlackNotifier
-from listener.config.model import load_config
-from listener.pipeline.detect import enqueue
+from listener.config import load_config
+from listener.incidents.outbox import enqueue
 from listener.pipeline.notify import notify
 from listener.storage.models import Incident
 from listener.web.app import create_app

@@ -15,10 +15,10 @@ from sqlmodel import Session, select
 
 from alerts.alert_message import AlertView, Example, Playbook, build_message
 from alerts.notifiers import SlackNotifier
-from listener.config.model import load_config
+from listener.config import load_config
 from listener.pipeline.detect import detect
 from listener.pipeline.notify import notify
-from listener.storage.models import Incident, Mention, MentionTopic, Notification
+from listener.storage.models import Incident, Mention, MentionTopic, OutboxMessage
 from tests.fakes.slack import Scripted
 from tests.support.incidents_fixture import LUMI_TOYS, safety_reports
 
@@ -94,7 +94,7 @@ def test_escalation_and_resolution_reply_in_the_thread_and_update_the_first_mess
     assert notify(sqlite_engine, notifier=notifier, now=held).sent == 1
     (first,) = fake_slack.messages
     with Session(sqlite_engine) as s:
-        (row,) = s.exec(select(Notification)).all()
+        (row,) = s.exec(select(OutboxMessage)).all()
         assert (row.slack_ts, row.slack_channel) == (first["ts"], "C0CRISIS")
         level0 = s.exec(select(Incident)).one().level
 
@@ -163,9 +163,10 @@ def test_without_the_upload_scope_the_chart_is_skipped_said_once_and_the_message
     detect(sqlite_engine, config=config, now=T)
     with Session(sqlite_engine) as s:   # a second incident's first message
         inc = s.exec(select(Incident)).one()
-        message = s.exec(select(Notification)).one().message
-        s.add(Notification(incident_id=inc.id, dedup_key="again", kind="first",
-                           channel="#crisis", message=message, next_attempt_at=T, created_at=T))
+        first = s.exec(select(OutboxMessage)).one()
+        s.add(OutboxMessage(incident_id=inc.id, dedup_key="again", kind="first",
+                            channel="#crisis", message=first.message, chart=first.chart,
+                            next_attempt_at=T, created_at=T))
         s.commit()
     r = notify(sqlite_engine, notifier=notifier, now=T + timedelta(seconds=30))
     assert (r.sent, r.failed) == (2, 0) and len(fake_slack.messages) == 2
@@ -193,9 +194,9 @@ def _outbox(engine) -> None:
                        last_signal_at=T, observed=3, expected=0, evidence={})
         s.add(inc)
         s.flush()
-        s.add(Notification(incident_id=inc.id, dedup_key="k0", kind="first", channel="#crisis",
-                           message=build_message(fixture_view()), next_attempt_at=T,
-                           created_at=T))
+        s.add(OutboxMessage(incident_id=inc.id, dedup_key="k0", kind="first", channel="#crisis",
+                            message=build_message(fixture_view()), next_attempt_at=T,
+                            created_at=T))
         s.commit()
 
 
@@ -225,7 +226,7 @@ def test_retryable_failures_are_retried_at_the_right_times_on_an_injected_clock(
         ("chat.postMessage", t) for t in expected]
     assert len(fake_slack.messages) == 1
     with Session(sqlite_engine) as s:
-        row = s.exec(select(Notification)).one()
+        row = s.exec(select(OutboxMessage)).one()
         assert (row.status, row.attempts, row.sent_at) == ("sent", len(waits) + 1, expected[-1])
 
 
@@ -241,7 +242,7 @@ ROUTED = CONFIG + """\
 
 @pytest.mark.parametrize("level, channel", [(5, "#lumi-safety"), (9, "#lumi-exec")])
 def test_routes_pick_the_channel_by_brand_topic_and_level(level, channel):
-    from listener.pipeline.detect import channel_for
+    from listener.incidents.routing import channel_for
     config = load_config(ROUTED, {})
     incident = Incident(key="k", rule="safety-reports", brand="Lumi Toys", topic="product_safety",
                         title="t", level=level, peak_level=level, observed=3, expected=0)

@@ -13,11 +13,11 @@ from sqlmodel import Session, select
 from alerts.alert_message import AlertView, build_message
 from alerts.pacing import Pacer
 from alerts.webhook import WebhookNotifier
-from listener.config.model import load_config
+from listener.config import load_config
 from listener.daemon.runner import build_notifier
 from listener.errors import ConfigError
 from listener.pipeline.notify import notify
-from listener.storage.models import Incident, Notification
+from listener.storage.models import Incident, OutboxMessage
 from tests.fakes.slack import FakeWebhook, text_reply
 
 NOW = datetime(2026, 10, 30, 12, tzinfo=UTC)
@@ -41,19 +41,24 @@ def outbox(engine, kinds=("first",)):
                        last_signal_at=NOW, observed=3, expected=0, evidence={})
         s.add(inc)
         s.flush()
+        first = None
         for i, kind in enumerate(kinds):
             view = AlertView(incident_id=inc.id, kind=kind, level=7, title="Lumi · safety",
                              rule="r", what="3 authors", observed=3, expected=0, previous=0,
                              window="2h", opened_at=NOW)
-            s.add(Notification(incident_id=inc.id, dedup_key=f"k{i}", kind=kind,
-                               channel="#crisis", message=build_message(view),
-                               next_attempt_at=NOW, created_at=NOW))
+            row = OutboxMessage(incident_id=inc.id, dedup_key=f"k{i}", kind=kind,
+                                channel="#crisis", message=build_message(view),
+                                next_attempt_at=NOW, created_at=NOW,
+                                first_id=first.id if first else None)
+            s.add(row)
+            s.flush()
+            first = first or (row if kind == "first" else None)
         s.commit()
 
 
 def rows(engine):
     with Session(engine) as s:
-        return list(s.exec(select(Notification).order_by(Notification.id)))
+        return list(s.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
 def test_the_config_builds_a_webhook_notifier_that_posts_through_the_outbox(sqlite_engine,

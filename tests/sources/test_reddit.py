@@ -10,7 +10,7 @@ import pytest
 import requests
 from sqlmodel import Session, select
 
-from listener.config.model import load_config
+from listener.config import load_config
 from listener.errors import ConfigError, PermanentSourceError, SourceError
 from listener.pipeline.collect import collect as collect_step
 from listener.sources.contract import SourceContext

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sqlmodel import Session, select
 
 from listener.cli.main import main
-from listener.config.model import load_config
+from listener.config import load_config
 from listener.errors import PermanentSourceError, SourceError
 from listener.pipeline.collect import collect as collect_step
 from listener.sources.contract import SourceContext

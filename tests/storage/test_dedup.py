@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from listener.sources.contract import RawMention
-from listener.storage import dedup, store
+from listener.storage import counts, dedup, store
 from listener.storage.models import Mention
 
 T0 = datetime(2026, 10, 30, 9, 0, tzinfo=UTC)
@@ -93,8 +93,8 @@ def test_spikes_count_clusters_and_the_rare_rule_counts_authors_not_reposts(engi
     since, until = int(T0.timestamp()), int((T0 + timedelta(minutes=5)).timestamp())
     b = since // 300
     with Session(engine) as s:
-        assert store.count_buckets(s, step=300, since=since, until=until) == {b: 2}
-        assert store.new_author_buckets(s, step=300, since=since, until=until) == {b: 3}
+        assert counts.count_buckets(s, step=300, since=since, until=until) == {b: 2}
+        assert counts.new_author_buckets(s, step=300, since=since, until=until) == {b: 3}
 
 
 @pytest.mark.parametrize("text, repost", [

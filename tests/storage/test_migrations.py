@@ -4,6 +4,7 @@ of the releases before migrations are adopted, a newer database is refused."""
 
 from __future__ import annotations
 
+import json
 import warnings
 from datetime import UTC, datetime
 
@@ -13,11 +14,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
 from sqlalchemy import inspect, text
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 
 from listener.errors import ListenerError
 from listener.storage.db import create_tables, make_engine
-from listener.storage.models import Incident, Label, Mention, Notification
+from listener.storage.models import Incident, Label, Mention, OutboxMessage
 from listener.storage.revision import alembic_config, head, schema_state
 from tests.conftest import CONFIG, _pg_database
 
@@ -83,7 +84,7 @@ def insert_baseline_rows(engine) -> None:
 def assert_rows_survived(engine) -> None:
     with Session(engine) as s:
         mention, label = s.get(Mention, 1), s.get(Label, 1)
-        incident, notification = s.get(Incident, 1), s.get(Notification, 1)
+        incident, notification = s.get(Incident, 1), s.get(OutboxMessage, 1)
     assert mention.text == "the lamp caught fire" and mention.created_at == T
     assert label.sentiment == "negative" and label.topics == {"safety": {"score": 0.8}}
     assert incident.title == "Safety reports" and incident.resolved_by is None
@@ -103,14 +104,76 @@ def test_upgrade_from_the_baseline_keeps_the_rows(engine, versioned):
     assert revision_of(engine) == head()
     assert_rows_survived(engine)
     assert "resolved_by" in columns(engine, "incidents")
-    assert {"ix_posts_status", "ix_posts_mention_id"} <= {
-        i["name"] for i in inspect(engine).get_indexes("posts")}
+    assert {"ix_outbox_status", "ix_outbox_mention_id", "ix_outbox_incident_id"} <= {
+        i["name"] for i in inspect(engine).get_indexes("outbox")}
+    assert not {"notifications", "posts"} & set(inspect(engine).get_table_names())
     with Session(engine) as s:      # the new column and table work
         incident = s.get(Incident, 1)
         incident.resolved_by = "ana"
         s.add(incident)
         s.commit()
         assert s.get(Incident, 1).resolved_by == "ana"
+
+
+def insert_0002_outbox_rows(engine) -> None:
+    """What the two outboxes of 0002 held: an incident's first message with its chart, an
+    escalation carrying the first message's update, an acknowledgement still pending; an SLA
+    reminder and a digest."""
+    ts = T.replace(tzinfo=None)
+    rows = [
+        ("notifications", 1, "'first'", "'1:first'",
+         '{"text": "SEV 7", "chart": {"recent": [1, 3]}}', "'sent'"),
+        ("notifications", 2, "'escalated'", "'1:escalated'",
+         '{"text": "SEV 9", "update": {"text": "SEV 9 now"}}', "'sent'"),
+        ("notifications", 3, "'acknowledged'", "'1:ack'",
+         '{"text": "ack", "update": {"text": "a"}}', "'pending'"),
+        ("posts", 1, "'sla_reminder'", "'sla:1'", '{"text": "waiting 2h"}', "'sent'"),
+        ("posts", 2, "'digest'", "'digest:2026-10-30'", '{"text": "digest"}', "'pending'"),
+    ]
+    with engine.begin() as conn:
+        for table, rid, kind, key, message, status in rows:
+            owner = "incident_id" if table == "notifications" else "mention_id"
+            conn.execute(text(
+                f"INSERT INTO {table} (id, {owner}, dedup_key, kind, channel, message, status, "
+                f"attempts, next_attempt_at, slack_ts, created_at) VALUES ({rid}, 1, {key}, "
+                f"{kind}, '#crisis', :message, {status}, 1, :ts, '17.{rid}', :ts)"),
+                {"message": message, "ts": ts})
+
+
+def test_0003_moves_both_outboxes_into_one_table_with_explicit_columns(engine):
+    upgrade_to(engine, "0002")
+    insert_baseline_rows(engine)        # the mention and incident the outbox rows point at
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM notifications"))
+    insert_0002_outbox_rows(engine)
+    upgrade_to(engine, "0003")
+    with Session(engine) as s:
+        rows = {r.id: r for r in s.exec(select(OutboxMessage))}
+    assert sorted(rows) == [1, 2, 3, 4, 5]          # posts follow the notifications
+    first, escalated, ack, reminder, digest = (rows[i] for i in range(1, 6))
+    assert (first.kind, first.message, first.chart, first.first_id) == (
+        "first", {"text": "SEV 7"}, {"recent": [1, 3]}, None)
+    assert (escalated.message, escalated.first_update, escalated.first_id) == (
+        {"text": "SEV 9"}, {"text": "SEV 9 now"}, 1)
+    assert (ack.status, ack.first_id, ack.first_update) == ("pending", 1, {"text": "a"})
+    assert (reminder.kind, reminder.mention_id, reminder.incident_id, reminder.dedup_key) == (
+        "sla_reminder", 1, None, "sla:1")
+    assert (digest.status, digest.slack_ts, digest.message) == ("pending", "17.2",
+                                                                {"text": "digest"})
+    with Session(engine) as s:          # new rows take ids after the moved ones
+        s.add(OutboxMessage(kind="digest", dedup_key="digest:next", channel="#c",
+                            message={}, next_attempt_at=T, created_at=T))
+        s.commit()
+        assert max(s.exec(select(OutboxMessage.id))) == 6
+    with engine.begin() as conn:       # and back: 0002's two tables, every row where it was
+        command.downgrade(alembic_config(conn), "0002")
+        back = conn.execute(text("SELECT id, kind, message FROM notifications ORDER BY id")).all()
+        posts = conn.execute(text("SELECT id, kind FROM posts ORDER BY id")).all()
+    assert [(i, k) for i, k, _ in back] == [(1, "first"), (2, "escalated"), (3, "acknowledged")]
+    message = back[0][2]
+    assert (json.loads(message) if isinstance(message, str) else message) == {
+        "text": "SEV 7", "chart": {"recent": [1, 3]}}
+    assert [(i, k) for i, k in posts] == [(4, "sla_reminder"), (5, "digest"), (6, "digest")]
 
 
 def differences(engine) -> list:

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from classifiers.base import Labels, TopicHit
 from listener.sources.contract import RawMention
-from listener.storage import store
+from listener.storage import counts, store
 
 T0 = datetime(2026, 10, 30, 9, 0, tzinfo=UTC)
 
@@ -58,9 +58,9 @@ def test_counts_and_new_authors_per_bucket_are_sql_aggregates(engine):
         until = int((T0 + timedelta(minutes=15)).timestamp())
         since = int(T0.timestamp())
         b0 = since // 300
-        assert store.count_buckets(s, step=300, since=since, until=until, brand="Lumi Toys") == {
+        assert counts.count_buckets(s, step=300, since=since, until=until, brand="Lumi Toys") == {
             b0: 2, b0 + 1: 1, b0 + 2: 2}
-        assert store.new_author_buckets(s, step=300, since=since, until=until) == {
+        assert counts.new_author_buckets(s, step=300, since=since, until=until) == {
             b0: 1, b0 + 1: 1, b0 + 2: 1}
 
 
@@ -80,6 +80,6 @@ def test_classification_claims_unlabelled_mentions_and_stores_topics(engine):
         assert lab.model_version == "test-model@1"
         assert lab.topics == {"product_safety": {"score": 1.0, "evidence": 'keyword "burn*"'}}
         since, until = int(T0.timestamp()), int(T0.timestamp()) + 3600
-        assert store.count_buckets(s, step=300, since=since, until=until,
+        assert counts.count_buckets(s, step=300, since=since, until=until,
                                    topic="product_safety", sentiment="negative") == {
             since // 300: 1}

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from listener.cli.context import Ctx
 from listener.cli.main import main
-from listener.config.model import load_config
+from listener.config import load_config
 from listener.errors import ListenerError
 from listener.sources.twitter import RECENT_SEARCH_REACH
 from listener.tools.backfill import backfill, build_backfill_source, state_name

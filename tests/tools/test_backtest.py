@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from listener.cli.main import main
 from listener.storage.db import make_engine
-from listener.storage.models import Decision, Incident, Notification
+from listener.storage.models import Decision, Incident, OutboxMessage
 from tests.conftest import CONFIG
 
 pytestmark = pytest.mark.slow
@@ -66,7 +66,7 @@ def test_the_backtest_opens_the_demo_crisis_and_a_config_without_safety_opens_no
     # nothing was sent and the live store has no incident, decision or outbox row
     engine = make_engine(env["LISTENER_DATABASE_URL"])
     with Session(engine) as s:
-        for table in (Incident, Decision, Notification):
+        for table in (Incident, Decision, OutboxMessage):
             assert s.exec(select(table)).all() == []
     engine.dispose()
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from listener.cli.main import main
-from listener.config.model import load_config
+from listener.config import load_config
 from listener.pipeline.collect import collect
 from listener.sources.contract import SourceContext
 from listener.sources.replay import ReplaySettings, ReplaySource

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from listener.cli.main import main
-from listener.config.model import load_config
+from listener.config import load_config
 from listener.query.parser import explain
 from listener.tools.explain import explain_text, render, render_examples, run_examples
 from tests.conftest import CONFIG

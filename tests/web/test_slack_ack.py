@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from alerts.detectors import Signal
 from alerts.lifecycle import IncidentState, Policy, decide
-from listener.config.model import load_config
+from listener.config import load_config
 from listener.storage.models import Incident
 from listener.web.app import create_app
 from tests.support.incidents_fixture import LUMI_TOYS
@@ -115,7 +115,7 @@ def test_acknowledged_incidents_do_not_repeat_until_they_escalate():
 
 
 def test_an_acknowledgement_before_the_last_escalation_no_longer_counts():
-    from listener.pipeline.detect import acknowledged
+    from listener.incidents.render import acknowledged
     inc = Incident(key="k", rule="r", title="t", level=9, peak_level=9, observed=5, expected=0,
                    acknowledged_by="ana", acknowledged_at=T)
     assert acknowledged(inc) == "ana"

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from listener.config.model import load_config_file
+from listener.config import load_config_file
 from listener.queue import triage
 from listener.queue.triage import sync_triage
 from listener.storage.db import create_tables, make_engine
@@ -215,7 +215,7 @@ def test_listener_run_serves_the_queue_when_queue_web_is_on(web, tmp_path):
 
     from listener.cli.context import Ctx
     from listener.cli.web import start_web
-    from listener.config.model import load_config
+    from listener.config import load_config
     from listener.web.admin import classifier as admin_classifier
 
     _, engine = web
@@ -550,7 +550,7 @@ def test_relabel_from_the_queue_is_stored_as_a_correction(web):
 
 
 def test_the_incident_page_lists_the_linked_mentions_a_page_at_a_time(web):
-    from listener.pipeline import detect as detection
+    from listener.storage import counts
     from listener.storage.models import MentionTopic
     app, engine = web
     config = app.state.config
@@ -558,9 +558,9 @@ def test_the_incident_page_lists_the_linked_mentions_a_page_at_a_time(web):
         incident = s.exec(select(Incident).order_by(Incident.id)).first()
         rule = next(r for r in config.alerts.rules if r.name == incident.rule)
         group = {k: v for k in ("brand", "product", "topic") if (v := getattr(incident, k))}
-        expected = detection.window_mentions(
-            s, rule, group, int((incident.opened_at - rule.window).timestamp()),
-            int((incident.resolved_at or AT).timestamp()) + 1)
+        expected = counts.group_mentions(
+            s, rule=rule, group=group, since=int((incident.opened_at - rule.window).timestamp()),
+            until=int((incident.resolved_at or AT).timestamp()) + 1)
     c, shown, url = login(app, "bob"), [], f"/incidents/{incident.id}"
     while url:
         page = c.get(url).text

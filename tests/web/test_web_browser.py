@@ -17,7 +17,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwrig
 
 from sqlmodel import Session, select  # noqa: E402
 
-from listener.config.model import load_config_file  # noqa: E402
+from listener.config import load_config_file  # noqa: E402
 from listener.storage.db import create_tables, make_engine  # noqa: E402
 from listener.storage.models import Incident, Triage  # noqa: E402
 from listener.web import create_app  # noqa: E402

@@ -10,11 +10,19 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from listener.config.model import load_config_file
-from listener.pipeline.detect import detect, window_mentions
+from listener.config import load_config_file
+from listener.pipeline.detect import detect
 from listener.queue import users
+from listener.storage.counts import group_mentions
 from listener.storage.db import create_tables, make_engine
-from listener.storage.models import Decision, Incident, Mention, MentionTopic, Notification, Silence
+from listener.storage.models import (
+    Decision,
+    Incident,
+    Mention,
+    MentionTopic,
+    OutboxMessage,
+    Silence,
+)
 from listener.web import create_app
 from tests.conftest import CONFIG
 from tests.support.webdata import AT, HOSTILE, seed
@@ -55,12 +63,12 @@ def test_resolve_by_hand_records_who_tells_slack_and_is_not_reopened_at_once(web
         incident = s.get(Incident, iid)
         assert (incident.status, incident.resolved_by, incident.resolved_at) == (
             "resolved", "bob", AT)
-        sent = s.exec(select(Notification).where(Notification.incident_id == iid)
-                      .order_by(Notification.id)).all()
+        sent = s.exec(select(OutboxMessage).where(OutboxMessage.incident_id == iid)
+                      .order_by(OutboxMessage.id)).all()
         assert [n.kind for n in sent] == ["first", "resolved"]
         reply = sent[-1].message
         assert "Resolved by bob" in reply["blocks"][1]["text"]["text"]
-        assert reply["text"].startswith("Resolved: ") and reply["update"]["text"].startswith(
+        assert reply["text"].startswith("Resolved: ") and sent[-1].first_update["text"].startswith(
             "Resolved: ")
         assert sent[-1].channel == sent[0].channel
         logged = s.exec(select(Decision).where(Decision.incident_id == iid)
@@ -92,8 +100,8 @@ def test_acknowledge_on_the_page_or_the_api_tells_slack_as_the_button_does(web):
     assert c.post(f"/api/incidents/{iid}/ack", headers=bearer(engine, "bob")).json()[
         "acknowledged_by"] == "alice"                        # the first acknowledgement stays
     with Session(engine) as s:
-        kinds = s.exec(select(Notification.kind).where(Notification.incident_id == iid)
-                       .order_by(Notification.id)).all()
+        kinds = s.exec(select(OutboxMessage.kind).where(OutboxMessage.incident_id == iid)
+                       .order_by(OutboxMessage.id)).all()
     assert kinds == ["first", "acknowledged"]
     assert "Acknowledged by <strong>alice</strong>" in alice.get(f"/incidents/{iid}").text
     with Session(engine) as s:                          # it escalates: acknowledge it again
@@ -109,7 +117,7 @@ def test_resolved_by_hand_holds_until_it_rises_or_was_quiet():
 
     from alerts.detectors import Signal
     from alerts.lifecycle import Policy
-    from listener.pipeline.detect import resolved_by_hand
+    from listener.incidents.transitions import attribute_signal, resolved_by_hand
 
     engine = make_engine("sqlite://")
     create_tables(engine)
@@ -124,8 +132,10 @@ def test_resolved_by_hand_holds_until_it_rises_or_was_quiet():
         def signal(level):
             return Signal("rare", observed=5, expected=1, level=level, window=timedelta(hours=1),
                           started_at=t0)
-        assert resolved_by_hand(s, "k", signal(5), policy, t0 + timedelta(hours=1)).code == \
-            "resolved-by-hand-1"
+        hand = resolved_by_hand(s, "k", signal(5), policy, t0 + timedelta(hours=1))
+        assert hand.mute.code == "resolved-by-hand-1"
+        assert s.get(Incident, 1).last_signal_at == t0          # a lookup does not write
+        attribute_signal(s, hand, t0 + timedelta(hours=1))      # the detect step's write
         assert resolved_by_hand(s, "k", signal(6), policy, t0 + timedelta(hours=1)) is None
         assert resolved_by_hand(s, "other", signal(5), policy, t0) is None
         # the signal went on at +1h, so +2h59m is not quiet long enough; +3h01m is
@@ -189,7 +199,7 @@ def test_a_silenced_manual_resolution_sends_nothing(web):
          duration="1h", comment="known")
     form(alice, f"/incidents/{iid}/resolve", f"/incidents/{iid}")
     with Session(engine) as s:
-        kinds = s.exec(select(Notification.kind).where(Notification.incident_id == iid)).all()
+        kinds = s.exec(select(OutboxMessage.kind).where(OutboxMessage.incident_id == iid)).all()
         reason = s.exec(select(Decision.reason).where(Decision.code == "resolved-by-hand")).one()
     assert kinds == ["first"] and "not sent: silence #1" in reason
 
@@ -301,10 +311,10 @@ def test_the_api_resolves_silences_and_pages_linked_mentions(web):
     with Session(engine) as s:
         incident = s.get(Incident, iid)
         rule = next(r for r in config.alerts.rules if r.name == incident.rule)
-        expected = [m.id for m in window_mentions(
-            s, rule, {"brand": incident.brand, "topic": incident.topic},
-            int((incident.opened_at - rule.window).timestamp()),
-            int(incident.resolved_at.timestamp()) + 1)][::-1]
+        expected = [m.id for m in group_mentions(
+            s, rule=rule, group={"brand": incident.brand, "topic": incident.topic},
+            since=int((incident.opened_at - rule.window).timestamp()),
+            until=int(incident.resolved_at.timestamp()) + 1)][::-1]
     seen, url = [], f"/api/incidents/{iid}/mentions?limit=5"
     while url:
         page = c.get(url, headers=agent).json()

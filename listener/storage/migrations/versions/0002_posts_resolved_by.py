@@ -4,7 +4,8 @@ digests) with its indexes.
 Each step looks first: databases made by the releases before migrations already have some of
 this (their start-up created new tables and added listed columns), and are stamped 0001 when
 they are first adopted (storage.revision). notifications.slack_channel is part of the baseline,
-but a database older than it got the column only from its own start-up; added here if missing.
+but a database older than it got the column only from its own start-up; added here if missing
+(and when the table is there at all: a database made from later models has the outbox instead).
 
 Revision ID: 0002
 Revises: 0001
@@ -28,7 +29,8 @@ def upgrade() -> None:
     if "resolved_by" not in _columns(inspector, "incidents"):
         with op.batch_alter_table("incidents") as batch_op:
             batch_op.add_column(sa.Column("resolved_by", sa.String(length=128), nullable=True))
-    if "slack_channel" not in _columns(inspector, "notifications"):
+    if inspector.has_table("notifications") and \
+            "slack_channel" not in _columns(inspector, "notifications"):
         with op.batch_alter_table("notifications") as batch_op:
             batch_op.add_column(sa.Column("slack_channel", sa.String(length=32), nullable=True))
     have_indexes: set[str] = set()
