@@ -10,7 +10,9 @@ from pathlib import Path
 import click
 
 from listener.cli.context import Ctx
+from listener.cli.tables import table
 from listener.config import load_config_file
+from listener.tools.explain import ExampleResult
 
 
 def _classifier(config):
@@ -40,7 +42,7 @@ def config_check(obj: Ctx, path: Path | None) -> None:
 def config_test(obj: Ctx, path: Path | None) -> None:
     """Run the config's should_match / should_not_match examples (brands, products, topics);
     print a table and each failure's explanation. Exit 1 on any failure."""
-    from listener.tools.explain import needs_classifier, render_examples, run_examples
+    from listener.tools.explain import needs_classifier, run_examples
     cfg = load_config_file(path or obj.config_path)
     results = run_examples(cfg, _classifier(cfg) if needs_classifier(cfg) else None)
     if not results:
@@ -79,3 +81,20 @@ def config_diff(obj: Ctx, old: Path, new: Path, since: str, examples: int) -> No
     report = configdiff.stored_effects(engine, a, b, since=period, embed=embed,
                                        examples=examples)
     click.echo(configdiff.render(changes, report))
+
+
+def render_examples(results: list[ExampleResult]) -> str:
+    """The examples' results as `listener config test` prints them."""
+    rows = [{"result": "pass" if r.passed else "FAIL", "kind": r.kind, "name": r.name,
+             "expect": r.expect.replace("_", " "), "text": r.text} for r in results]
+    lines = [table(rows, ["result", "kind", "name", "expect", "text"])]
+    failed = [r for r in results if not r.passed]
+    if failed:
+        lines.append("")
+        lines.append("failures:")
+        for r in failed:
+            lines.append(f"  {r.kind} {r.name} {r.expect.replace('_', ' ')}: {r.text}")
+            lines.append(f"    why: {r.explanation}")
+    lines.append("")
+    lines.append(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    return "\n".join(lines)

@@ -42,6 +42,8 @@ class RuleBase(Strict):
     unit: ClassVar[str]                 # what one count is, e.g. "mentions"
     bar_unit: ClassVar[str]             # the same under a timeline's bars, e.g. "mention(s)"
     has_baseline: ClassVar[bool]        # judges against an expected volume (shown on charts)
+    headline: ClassVar[str]             # what grew, as the alert says it ({observed}, {window})
+    bars: ClassVar[str]                 # what a timeline bar counts ({rule}, {window})
 
     @property
     def lookback(self) -> timedelta:
@@ -52,12 +54,10 @@ class RuleBase(Strict):
         raise NotImplementedError
 
     def growth(self, observed: float, window: str) -> str:
-        """What grew, as the alert's headline says it."""
-        raise NotImplementedError
+        return self.headline.format(observed=observed, window=window)
 
     def measure(self) -> str:
-        """What a bar of the incident's timeline counts, in words."""
-        raise NotImplementedError
+        return self.bars.format(rule=self, window=format_duration(self.window))
 
 
 class RareRule(RuleBase):
@@ -70,6 +70,9 @@ class RareRule(RuleBase):
     unit: ClassVar = "new authors"
     bar_unit: ClassVar = "new author(s)"
     has_baseline: ClassVar = False
+    headline: ClassVar = "{observed:g} distinct people reported it in the last {window}"
+    bars: ClassVar = ("distinct authors new in each bucket (reposts not counted): what "
+                      "{rule.name} counts, alerting at {rule.min_authors} within {window}")
 
     @property
     def lookback(self) -> timedelta:
@@ -77,13 +80,6 @@ class RareRule(RuleBase):
 
     def build(self, severity: str) -> Detector:
         return RareDetector(self.window, self.min_authors, severity)
-
-    def growth(self, observed: float, window: str) -> str:
-        return f"{observed:g} distinct people reported it in the last {window}"
-
-    def measure(self) -> str:
-        return (f"distinct authors new in each bucket (reposts not counted): what {self.name} "
-                f"counts, alerting at {self.min_authors} within {format_duration(self.window)}")
 
 
 class SpikeRule(RuleBase):
@@ -102,6 +98,8 @@ class SpikeRule(RuleBase):
     unit: ClassVar = "mentions"
     bar_unit: ClassVar = "mention(s)"
     has_baseline: ClassVar = True
+    headline: ClassVar = "{observed:g} mentions in the last {window}"
+    bars: ClassVar = "mentions of this incident's group, near-duplicates once"
 
     @property
     def lookback(self) -> timedelta:
@@ -110,12 +108,6 @@ class SpikeRule(RuleBase):
     def build(self, severity: str) -> Detector:
         return SpikeDetector(self.window, self.min_count, self.min_ratio, self.max_p,
                              severity=severity)
-
-    def growth(self, observed: float, window: str) -> str:
-        return f"{observed:g} mentions in the last {window}"
-
-    def measure(self) -> str:
-        return "mentions of this incident's group, near-duplicates once"
 
 
 DETECTORS: dict[str, type[RuleBase]] = {"rare": RareRule, "spike": SpikeRule}

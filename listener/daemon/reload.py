@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from alerts.notifiers import Notifier, Outgoing
 from listener.config import Config, load_config
@@ -88,11 +88,6 @@ def record_load(engine: Engine, *, path: Path, digest: str, ok: bool, who: str,
         session.add(ConfigLoad(at=datetime.now(UTC), path=str(path), sha256=digest, ok=ok,
                                who=who, error=error, changes=changes))
         session.commit()
-
-
-def load_history(engine: Engine, *, limit: int = 50) -> list[ConfigLoad]:
-    with Session(engine) as session:
-        return list(session.exec(select(ConfigLoad).order_by(ConfigLoad.id.desc()).limit(limit)))
 
 
 def _escape(text: str) -> str:

@@ -12,6 +12,7 @@ from classifiers.base import Labels
 from listener.sources.contract import Cursor, RawMention
 from listener.storage import dedup
 from listener.storage.models import (
+    ConfigLoad,
     Label,
     Mention,
     MentionBand,
@@ -164,3 +165,8 @@ def expire_silence(session: Session, *, silence_id: int, now: datetime) -> Silen
         silence.starts_at = min(silence.starts_at, now)
         session.add(silence)
     return silence
+
+
+def config_loads(session: Session, *, limit: int = 50) -> list[ConfigLoad]:
+    """The daemon's config loads and reloads, newest first."""
+    return list(session.scalars(select(ConfigLoad).order_by(ConfigLoad.id.desc()).limit(limit)))

@@ -302,20 +302,3 @@ def _verdict(matched: bool, why: str) -> str:
 
 def needs_classifier(config: Config) -> bool:
     return any(t.should_match or t.should_not_match for t in config.topics)
-
-
-def render_examples(results: list[ExampleResult]) -> str:
-    from listener.cli.tables import table
-    rows = [{"result": "pass" if r.passed else "FAIL", "kind": r.kind, "name": r.name,
-             "expect": r.expect.replace("_", " "), "text": r.text} for r in results]
-    lines = [table(rows, ["result", "kind", "name", "expect", "text"])]
-    failed = [r for r in results if not r.passed]
-    if failed:
-        lines.append("")
-        lines.append("failures:")
-        for r in failed:
-            lines.append(f"  {r.kind} {r.name} {r.expect.replace('_', ' ')}: {r.text}")
-            lines.append(f"    why: {r.explanation}")
-    lines.append("")
-    lines.append(f"{len(results) - len(failed)} passed, {len(failed)} failed")
-    return "\n".join(lines)

@@ -7,8 +7,9 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from sqlmodel import Session
 
-from listener.daemon.reload import load_history
+from listener.storage import store
 from listener.tools.config_diff import masked_keys
 from listener.tools.explain import explain_text, needs_classifier, run_examples
 from listener.web.auth import CurrentUser, admin_user, checked_form
@@ -49,7 +50,7 @@ def _examples(request: Request) -> tuple[list, str | None]:
 def _page(request: Request, user: CurrentUser, explained=None, form=None, status: int = 200):
     results, note = _examples(request)
     context = {"user": user, "keys": masked_keys(request.app.state.config, MASK),
-               "loads": load_history(request.app.state.engine, limit=20),
+               "loads": _loads(request.app.state.engine),
                "results": results, "failed": sum(not r.passed for r in results),
                "examples_note": note, "e": explained, "form": form or {},
                "has_classifier": classifier(request) is not None}
@@ -74,3 +75,8 @@ async def admin_explain(request: Request, user: Admin):
     fields = {k: (str(form.get(k, "")).strip() or None) for k in ("source", "lang", "author")}
     e = explain_text(request.app.state.config, classifier(request), text, **fields)
     return _page(request, user, explained=e, form={"text": text, **fields})
+
+
+def _loads(engine) -> list:
+    with Session(engine) as session:
+        return store.config_loads(session, limit=20)

@@ -6,13 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from slack_sdk import WebClient
-from sqlmodel import Session, select
 
 from alerts.alert_message import AlertView, Example, Playbook, build_message, escape
 from alerts.notifiers import SlackNotifier
 from listener.pipeline.notify import notify
-from listener.storage.models import Incident, OutboxMessage
 from tests.fakes.slack import Scripted
+from tests.support.outbox import outbox_rows, queue_messages
 
 NOW = datetime(2026, 10, 30, 12, tzinfo=UTC)
 
@@ -55,26 +54,8 @@ def test_message_carries_growth_examples_and_the_playbook():
 
 
 def _outbox(engine, n=1):
-    with Session(engine) as s:
-        inc = Incident(key="k", rule="r", title="t", level=7, peak_level=7, opened_at=NOW,
-                       last_signal_at=NOW, observed=3, expected=0, evidence={})
-        s.add(inc)
-        s.flush()
-        first = None
-        for i in range(n):
-            row = OutboxMessage(incident_id=inc.id, dedup_key=f"k{i}",
-                                kind="first" if i == 0 else "escalated", channel="#crisis",
-                                message=build_message(view()), next_attempt_at=NOW,
-                                created_at=NOW, first_id=first.id if first else None)
-            s.add(row)
-            s.flush()
-            first = first or row
-        s.commit()
-
-
-def _rows(engine):
-    with Session(engine) as s:
-        return list(s.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
+    queue_messages(engine, kinds=["first"] + ["escalated"] * (n - 1), now=NOW,
+                   message=lambda incident_id, kind: build_message(view()))
 
 
 def notifier(slack, token="xoxb-test-token", base_url=None):
@@ -89,7 +70,7 @@ def test_delivers_and_threads_replies_under_the_first_message(sqlite_engine, fak
     first, reply = fake_slack.messages
     assert first["channel"] == "#crisis" and "thread_ts" not in first
     assert reply["thread_ts"] == first["ts"]
-    rows = _rows(sqlite_engine)
+    rows = outbox_rows(sqlite_engine)
     assert [n.status for n in rows] == ["sent", "sent"] and rows[0].slack_ts == first["ts"]
 
 
@@ -104,7 +85,7 @@ def test_retryable_failures_stay_in_the_outbox_until_slack_is_back(sqlite_engine
     fake_slack.script.append(script)
     r = notify(sqlite_engine, notifier=notifier(fake_slack), now=NOW)
     assert r.retrying == 1 and fake_slack.messages == []
-    row = _rows(sqlite_engine)[0]
+    row = outbox_rows(sqlite_engine)[0]
     assert row.status == "pending" and row.last_error == error and row.attempts == 1
     if script.status == 429:
         assert row.next_attempt_at == NOW + timedelta(seconds=30)   # honours Retry-After
@@ -112,7 +93,7 @@ def test_retryable_failures_stay_in_the_outbox_until_slack_is_back(sqlite_engine
     later = row.next_attempt_at
     r = notify(sqlite_engine, notifier=notifier(fake_slack), now=later)
     assert r.sent == 1 and len(fake_slack.messages) == 1
-    assert _rows(sqlite_engine)[0].status == "sent"
+    assert outbox_rows(sqlite_engine)[0].status == "sent"
 
 
 def test_slack_unreachable_keeps_the_notification(sqlite_engine, fake_slack):
@@ -120,7 +101,7 @@ def test_slack_unreachable_keeps_the_notification(sqlite_engine, fake_slack):
     dead = notifier(fake_slack, base_url="http://127.0.0.1:9/api/")
     r = notify(sqlite_engine, notifier=dead, now=NOW)
     assert r.retrying == 1
-    row = _rows(sqlite_engine)[0]
+    row = outbox_rows(sqlite_engine)[0]
     assert row.status == "pending" and row.last_error.startswith("Slack unreachable")
 
 
@@ -138,7 +119,7 @@ def test_permanent_errors_name_the_setting_and_are_not_retried(sqlite_engine, fa
         fake_slack.script.append(script)
     r = notify(sqlite_engine, notifier=notifier(fake_slack, token=token), now=NOW)
     assert r.failed == 1
-    row = _rows(sqlite_engine)[0]
+    row = outbox_rows(sqlite_engine)[0]
     assert row.status == "failed" and row.last_error == message
     assert "secret" not in row.last_error
     calls = len(fake_slack.requests)

@@ -8,7 +8,6 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import Session, select
 
 from alerts.alert_message import AlertView, build_message
 from alerts.pacing import Pacer
@@ -17,8 +16,8 @@ from listener.config import load_config
 from listener.daemon.runner import build_notifier
 from listener.errors import ConfigError
 from listener.pipeline.notify import notify
-from listener.storage.models import Incident, OutboxMessage
 from tests.fakes.slack import FakeWebhook, text_reply
+from tests.support.outbox import outbox_rows, queue_messages
 
 NOW = datetime(2026, 10, 30, 12, tzinfo=UTC)
 BASE = "brands: [{name: Lumi Toys, query: lumitoys}]\nsources: {replay: {}}\n"
@@ -36,29 +35,12 @@ def notifier_for(url: str):
 
 
 def outbox(engine, kinds=("first",)):
-    with Session(engine) as s:
-        inc = Incident(key="k", rule="r", title="t", level=7, peak_level=7, opened_at=NOW,
-                       last_signal_at=NOW, observed=3, expected=0, evidence={})
-        s.add(inc)
-        s.flush()
-        first = None
-        for i, kind in enumerate(kinds):
-            view = AlertView(incident_id=inc.id, kind=kind, level=7, title="Lumi · safety",
-                             rule="r", what="3 authors", observed=3, expected=0, previous=0,
-                             window="2h", opened_at=NOW)
-            row = OutboxMessage(incident_id=inc.id, dedup_key=f"k{i}", kind=kind,
-                                channel="#crisis", message=build_message(view),
-                                next_attempt_at=NOW, created_at=NOW,
-                                first_id=first.id if first else None)
-            s.add(row)
-            s.flush()
-            first = first or (row if kind == "first" else None)
-        s.commit()
-
-
-def rows(engine):
-    with Session(engine) as s:
-        return list(s.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
+    def message(incident_id: int, kind: str) -> dict:
+        return build_message(AlertView(incident_id=incident_id, kind=kind, level=7,
+                                       title="Lumi · safety", rule="r", what="3 authors",
+                                       observed=3, expected=0, previous=0, window="2h",
+                                       opened_at=NOW))
+    queue_messages(engine, kinds=kinds, message=message, now=NOW)
 
 
 def test_the_config_builds_a_webhook_notifier_that_posts_through_the_outbox(sqlite_engine,
@@ -71,7 +53,8 @@ def test_the_config_builds_a_webhook_notifier_that_posts_through_the_outbox(sqli
     first, reply = webhook.posts
     assert first["text"].startswith("SEV 7 Lumi · safety") and first["blocks"]
     assert "thread_ts" not in reply and reply["text"].startswith("Escalated: SEV 7")
-    assert [n.delivered_to for n in rows(sqlite_engine)] == ["Slack (incoming webhook)"] * 2
+    assert [n.delivered_to for n in outbox_rows(sqlite_engine)] == [
+        "Slack (incoming webhook)"] * 2
     assert not hasattr(notifier, "update") and not hasattr(notifier, "upload_chart")
 
 
@@ -86,7 +69,7 @@ def test_429_and_5xx_stay_in_the_outbox_and_are_retried(sqlite_engine, webhook, 
     webhook.fail_next(text_reply(status, body, headers))
     notifier = notifier_for(webhook.url)
     assert notify(sqlite_engine, notifier=notifier, now=NOW).retrying == 1
-    row = rows(sqlite_engine)[0]
+    row = outbox_rows(sqlite_engine)[0]
     assert (row.status, row.last_error) == ("pending", error)
     assert row.next_attempt_at == NOW + timedelta(seconds=retry_after or 5)
     assert notify(sqlite_engine, notifier=notifier, now=row.next_attempt_at).sent == 1
@@ -110,7 +93,7 @@ def test_4xx_errors_are_permanent_name_the_setting_and_never_show_the_url(
     caplog.set_level(logging.DEBUG)
     notifier = notifier_for(webhook.url)
     assert notify(sqlite_engine, notifier=notifier, now=NOW).failed == 1
-    row = rows(sqlite_engine)[0]
+    row = outbox_rows(sqlite_engine)[0]
     assert (row.status, row.last_error) == ("failed", error)
     assert "webhooksecret123" not in caplog.text
     assert notify(sqlite_engine, notifier=notifier, now=NOW + timedelta(hours=1)).sent == 0
@@ -121,7 +104,7 @@ def test_an_unreachable_webhook_is_retried_without_showing_the_url(sqlite_engine
     caplog.set_level(logging.DEBUG)
     notifier = notifier_for("http://127.0.0.1:9/services/T1/B1/webhooksecret123")
     assert notify(sqlite_engine, notifier=notifier, now=NOW).retrying == 1
-    row = rows(sqlite_engine)[0]
+    row = outbox_rows(sqlite_engine)[0]
     assert row.last_error.startswith("Slack webhook unreachable: ")
     assert "webhooksecret123" not in caplog.text + row.last_error
 

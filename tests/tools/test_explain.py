@@ -7,10 +7,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from listener.cli.config import render_examples
 from listener.cli.main import main
 from listener.config import load_config
 from listener.query.parser import explain
-from listener.tools.explain import explain_text, render, render_examples, run_examples
+from listener.tools.explain import explain_text, render, run_examples
 from tests.conftest import CONFIG
 
 BURNS = ("Saw the posts about the Pumpkin Glow burns, checked ours, and the plastic near the "

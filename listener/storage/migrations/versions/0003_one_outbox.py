@@ -43,19 +43,13 @@ OUTBOX = _table("outbox", sa.column("incident_id", sa.Integer),
                 sa.column("thread_ts", sa.String))
 
 
-def _create_outbox() -> None:
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.Integer(), nullable=False),
+def _message_columns() -> list[sa.Column]:
+    """What every outbox row has, in this revision and the one before."""
+    return [
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("dedup_key", sa.String(length=256), nullable=False),
-        sa.Column("incident_id", sa.Integer(), nullable=True),
-        sa.Column("mention_id", sa.Integer(), nullable=True),
         sa.Column("channel", sa.String(length=128), nullable=False),
         sa.Column("message", sa.JSON(), nullable=False),
-        sa.Column("first_id", sa.Integer(), nullable=True),
-        sa.Column("first_update", sa.JSON(), nullable=True),
-        sa.Column("chart", sa.JSON(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(), nullable=False),
@@ -63,17 +57,30 @@ def _create_outbox() -> None:
         sa.Column("delivered_to", sa.String(), nullable=True),
         sa.Column("slack_ts", sa.String(), nullable=True),
         sa.Column("slack_channel", sa.String(length=32), nullable=True),
-        sa.Column("thread_ts", sa.String(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("sent_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["incident_id"], ["incidents.id"]),
-        sa.ForeignKeyConstraint(["mention_id"], ["mentions.id"]),
-        sa.ForeignKeyConstraint(["first_id"], ["outbox.id"]),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("dedup_key"),
-    )
-    for column in ("incident_id", "mention_id", "status"):
-        op.create_index(f"ix_outbox_{column}", "outbox", [column])
+    ]
+
+
+def _create(table: str, *columns: sa.Column | sa.Constraint, indexed: tuple[str, ...]) -> None:
+    op.create_table(table, sa.Column("id", sa.Integer(), nullable=False), *_message_columns(),
+                    *columns, sa.PrimaryKeyConstraint("id"), sa.UniqueConstraint("dedup_key"))
+    for column in indexed:
+        op.create_index(f"ix_{table}_{column}", table, [column])
+
+
+def _create_outbox() -> None:
+    _create("outbox",
+            sa.Column("incident_id", sa.Integer(), nullable=True),
+            sa.Column("mention_id", sa.Integer(), nullable=True),
+            sa.Column("first_id", sa.Integer(), nullable=True),
+            sa.Column("first_update", sa.JSON(), nullable=True),
+            sa.Column("chart", sa.JSON(), nullable=True),
+            sa.Column("thread_ts", sa.String(), nullable=True),
+            sa.ForeignKeyConstraint(["incident_id"], ["incidents.id"]),
+            sa.ForeignKeyConstraint(["mention_id"], ["mentions.id"]),
+            sa.ForeignKeyConstraint(["first_id"], ["outbox.id"]),
+            indexed=("incident_id", "mention_id", "status"))
 
 
 def _reset_sequence(table: str) -> None:
@@ -125,53 +132,15 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
-    op.create_table(
-        "notifications",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("incident_id", sa.Integer(), nullable=False),
-        sa.Column("dedup_key", sa.String(length=256), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("channel", sa.String(length=128), nullable=False),
-        sa.Column("message", sa.JSON(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", sa.DateTime(), nullable=False),
-        sa.Column("last_error", sa.String(), nullable=True),
-        sa.Column("delivered_to", sa.String(), nullable=True),
-        sa.Column("slack_ts", sa.String(), nullable=True),
-        sa.Column("slack_channel", sa.String(length=32), nullable=True),
-        sa.Column("thread_ts", sa.String(), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("sent_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["incident_id"], ["incidents.id"]),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("dedup_key"),
-    )
-    op.create_index("ix_notifications_incident_id", "notifications", ["incident_id"])
-    op.create_index("ix_notifications_status", "notifications", ["status"])
-    op.create_table(
-        "posts",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("dedup_key", sa.String(length=256), nullable=False),
-        sa.Column("mention_id", sa.Integer(), nullable=True),
-        sa.Column("channel", sa.String(length=128), nullable=False),
-        sa.Column("message", sa.JSON(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", sa.DateTime(), nullable=False),
-        sa.Column("last_error", sa.String(), nullable=True),
-        sa.Column("delivered_to", sa.String(), nullable=True),
-        sa.Column("slack_ts", sa.String(), nullable=True),
-        sa.Column("slack_channel", sa.String(length=32), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("sent_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["mention_id"], ["mentions.id"]),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("dedup_key"),
-    )
-    op.create_index("ix_posts_mention_id", "posts", ["mention_id"])
-    op.create_index("ix_posts_status", "posts", ["status"])
+    _create("notifications",
+            sa.Column("incident_id", sa.Integer(), nullable=False),
+            sa.Column("thread_ts", sa.String(), nullable=True),
+            sa.ForeignKeyConstraint(["incident_id"], ["incidents.id"]),
+            indexed=("incident_id", "status"))
+    _create("posts",
+            sa.Column("mention_id", sa.Integer(), nullable=True),
+            sa.ForeignKeyConstraint(["mention_id"], ["mentions.id"]),
+            indexed=("mention_id", "status"))
     notifications, posts = [], []
     for r in bind.execute(sa.select(OUTBOX).order_by(OUTBOX.c.id)).all():
         common = {c: getattr(r, c) for c in COMMON}
