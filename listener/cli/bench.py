@@ -23,8 +23,9 @@ def _bench_texts(n: int) -> list[str]:
     if path.is_file():
         base = path.read_text(encoding="utf-8").splitlines()
     else:
+        from listener.sources.contract import SourceContext
         from listener.sources.replay import ReplaySettings, ReplaySource
-        src = ReplaySource(ReplaySettings(), base_dir=Path("."), clock=lambda: None)
+        src = ReplaySource(SourceContext(ReplaySettings(), base_dir=Path("."), clock=lambda: None))
         base = [m.text for m in src._read({"offset": 0}, until=None).mentions]
     return (base * (n // len(base) + 1))[:n]
 

@@ -13,7 +13,7 @@ import logging
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -85,12 +85,7 @@ class ReplaySource:
     name: ClassVar[str] = "replay"
     Settings: ClassVar[type[Strict]] = ReplaySettings
 
-    def __init__(self, context: SourceContext, **old_style: Any) -> None:
-        if not isinstance(context, SourceContext):
-            # TODO(issue 12): `listener bench` (listener/cli/bench.py, _bench_texts) still
-            # builds a replay as ReplaySource(settings, base_dir=..., clock=...); once it passes
-            # a SourceContext, delete this and `old_style`
-            context = SourceContext(context, **old_style)
+    def __init__(self, context: SourceContext) -> None:
         # the context's `queries` (for sources that search) are not needed: a replay is
         # matched locally like every source
         self.context = context

@@ -81,3 +81,15 @@ def test_the_demo_raises_the_safety_alert_and_says_where_it_went(tmp_path):
     assert "923 about your brands were stored, 44 did not match any brand query" in out
     assert "The alerts went to the console above" in out
     assert "mentions --limit 20" in out and "incidents" in out.splitlines()[-1]
+
+
+def test_the_installed_command_is_the_cli_group():
+    """`listener` on the PATH runs what pyproject's [project.scripts] names: a click command."""
+    import importlib
+    import tomllib
+
+    import click
+
+    target = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["listener"]
+    module, _, name = target.partition(":")
+    assert isinstance(getattr(importlib.import_module(module), name), click.Command)
