@@ -27,7 +27,7 @@ import listener.config
 import listener.config.model
 import listener.sources
 seen["import"] = loaded()
-from listener.config.model import load_config
+from listener.config import load_config
 from listener.daemon.runner import build_sources
 config = load_config({config!r}, env={env!r})
 seen["config"] = loaded()
