@@ -66,6 +66,21 @@ def test_the_shipped_config_is_valid():
      "alerts.rules[0].detector: \"rare-ish\" is not allowed; use one of 'rare' or 'spike'"),
     ("no brand",
      "sources:\n  replay: {}\n", {}, "brands: required key is missing"),
+    ("an option of the other detector",
+     BASE + "alerts:\n  rules:\n    - {name: r, detector: spike, min_authors: 3}\n", {},
+     "alerts.rules[0].min_authors: belongs to the rare detector, not to spike; remove it, or "
+     "write detector: rare"),
+    ("and the other way round",
+     BASE + "alerts:\n  rules:\n    - {name: r, detector: rare, history: 7d}\n", {},
+     "alerts.rules[0].history: belongs to the spike detector, not to rare; remove it, or "
+     "write detector: spike"),
+    ("an option no detector has",
+     BASE + "alerts:\n  rules:\n    - {name: r, detector: rare, min_author: 3}\n", {},
+     'alerts.rules[0].min_author: unknown key; did you mean "min_authors"? valid keys here: '
+     "name, match, window, channel, detector, min_authors"),
+    ("no detector",
+     BASE + "alerts:\n  rules:\n    - {name: r}\n", {},
+     "alerts.rules[0].detector: required key is missing; use one of 'rare' or 'spike'"),
 ])
 def test_each_kind_of_mistake_has_an_exact_message(kind, text, env, expected):
     assert problems(text, env) == [expected]
