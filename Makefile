@@ -1,10 +1,16 @@
-# make demo   set up (if needed) and run the demo on the built-in defaults
-# make test   set up (if needed) and run the whole test suite
+# make demo         set up (if needed) and run the demo on the built-in defaults
+# make test         set up (if needed) and run the whole test suite (what CI runs)
+# make check        the fast lane: ruff, then the tests that need no PostgreSQL, no browser,
+#                   no model and no daemon subprocess; it prints what it left out, by marker
+#                   and file (the markers: pyproject.toml; set in tests/conftest.py and by hand)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test lint clean
+.PHONY: demo test check lint clean
+
+LEFT_OUT_OF_CHECK = postgresql or browser or model or daemon
+LINTED = listener classifiers alerts tests scripts
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +26,12 @@ test: $(BIN)/.installed
 	bash scripts/ensure-services
 	$(BIN)/python -m pytest -q
 
+check: $(BIN)/.installed
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/python -m pytest -q -m "not ($(LEFT_OUT_OF_CHECK))"
+
 lint: $(BIN)/.installed
-	$(BIN)/ruff check listener classifiers alerts tests
+	$(BIN)/ruff check $(LINTED)
 
 clean:
 	rm -rf $(VENV) var *.egg-info

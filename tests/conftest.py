@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,48 @@ CONFIG = ROOT / "config.yaml"
 PG_ADMIN_URL = os.environ.get("LISTENER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+# The store's two backends; the PostgreSQL run is marked so that `make check` can leave it out.
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+# The lanes' markers (pyproject.toml describes them); `make check` deselects all four.
+LANES = ("postgresql", "browser", "model", "daemon")
+DESELECTED = pytest.StashKey[list]()
+
+
+@pytest.hookimpl(tryfirst=True)     # before -m deselects by the markers set here
+def pytest_collection_modifyitems(config, items):
+    """A test whose fixtures load the model is marked so, wherever it is; the model's other
+    uses (a CLI command, a subprocess) carry their marker in their module."""
+    for item in items:
+        if "classifier_parts" in item.fixturenames:
+            item.add_marker(pytest.mark.model)
+
+
+def pytest_deselected(items):
+    items[0].config.stash.setdefault(DESELECTED, []).extend(items)
+
+
+def _lanes(item) -> set[str]:
+    return {lane for lane in LANES if item.get_closest_marker(lane)}
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Says what a selection by marker (-m) left out, by marker and file, so that a green
+    `make check` is not taken for the whole suite."""
+    left = config.stash.get(DESELECTED, [])
+    if not left or not config.getoption("markexpr"):
+        return
+    about = {name.strip(): text.strip() for name, _, text in
+             (line.partition(":") for line in config.getini("markers"))}
+    terminalreporter.section(f"{len(left)} tests left out of this run (make test runs them all)")
+    for lane in (*LANES, "other"):
+        tests = [i for i in left if lane in _lanes(i) or (lane == "other" and not _lanes(i))]
+        if tests:
+            files = Counter(i.nodeid.split("::")[0].removeprefix("tests/") for i in tests)
+            terminalreporter.write_line(
+                f"{lane} ({len(tests)}): {about.get(lane, 'deselected by -k or -m')}")
+            terminalreporter.write_line(
+                "    " + ", ".join(f"{f} {n}" for f, n in sorted(files.items())))
 
 
 def needs_shared(sub: str) -> Path:
@@ -73,7 +116,7 @@ def _pg_database():
         admin.close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def engine(request, tmp_path):
     """A fresh store on SQLite and on a real PostgreSQL (its own database per test)."""
     from listener.daemon.runner import make_engine

@@ -56,7 +56,7 @@ def test_a_topic_is_recovered_by_similarity_without_any_keyword(classifier_parts
     assert hits[2] == {}
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_the_int8_fast_path_agrees_with_torch(tmp_path, monkeypatch):
     monkeypatch.setenv("LISTENER_CACHE_DIR", str(tmp_path))
     from classifiers.encoder import Encoder
@@ -69,7 +69,7 @@ def test_the_int8_fast_path_agrees_with_torch(tmp_path, monkeypatch):
     assert float(np.min((fp32 * int8).sum(1))) > 0.97
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_a_student_encoder_keeps_the_first_layers_and_refuses_more_than_there_are():
     from classifiers.encoder import Encoder
     from classifiers.errors import ModelError
@@ -87,7 +87,7 @@ def _tiny_sentiment(tmp_path):
     (tmp_path / "val_labels.txt").write_text("\n".join(["0", "1", "2"] * 3) + "\n")
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_eval_sentiment_prints_the_figures_as_json(tmp_path):
     _tiny_sentiment(tmp_path)
     res = CliRunner().invoke(main, ["--config", str(CONFIG), "eval", "sentiment", "--data",
@@ -98,7 +98,7 @@ def test_eval_sentiment_prints_the_figures_as_json(tmp_path):
     assert sum(map(sum, report["confusion"])) == 9 and report["macro_recall"] > 0.6
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_eval_topics_prints_per_topic_scores(tmp_path):
     csv = tmp_path / "t.csv"
     csv.write_text("text,reason\n"
@@ -115,7 +115,7 @@ def test_eval_topics_prints_per_topic_scores(tmp_path):
     assert report["tuned"]["per_topic"]["shipping"]["f1"] == 1.0
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_bench_classify_reports_rate_and_memory():
     res = CliRunner().invoke(main, ["--config", str(CONFIG), "bench", "classify", "--n", "64",
                                     "--runs", "2", "--json"])
@@ -125,7 +125,7 @@ def test_bench_classify_reports_rate_and_memory():
     assert len(report["runs"]) == 2
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_complaint_f1_in_five_fold_cross_validation():
     data = needs_shared("complaints") / "complaints-data.csv"
     res = CliRunner().invoke(main, ["train", "complaints", "--data", str(data), "--no-save",
@@ -156,7 +156,7 @@ def test_keyword_table(text, keyword, found):
     assert Keyword(keyword).found_in(Words(tokenize(text))) is found
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_a_student_trains_with_a_teacher_and_ships_its_depth_and_embedding_map(tmp_path):
     """finetune_sentiment with layers < 6: the file says its depth, carries the map of its
     pooled embedding into the base encoder's space, and loads back as that encoder."""
@@ -193,7 +193,7 @@ def test_tuning_picks_each_topics_threshold_with_the_best_f1():
     assert tuned["macro_f1"] == 1.0
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_eval_sentiment_reads_a_labelled_csv(tmp_path):
     data = tmp_path / "mine.csv"
     data.write_text("text,mood\n\"I hate this, worst ever\",Negative\nit is a flashlight,neutral\n"

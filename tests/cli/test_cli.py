@@ -17,7 +17,7 @@ FIELDS = {"source", "external_id", "url", "author", "created_at", "text", "brand
           "topics"}
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_collect_classify_detect_then_list_mentions_and_incidents(tmp_path):
     runner = CliRunner()
     env = {"LISTENER_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "SLACK_BOT_TOKEN": ""}
@@ -65,7 +65,7 @@ def test_unknown_source_for_collect_is_a_clear_error(tmp_path):
     assert res.output.strip() == "error: source 'twitter' is not configured; configured: replay"
 
 
-@pytest.mark.slow
+@pytest.mark.daemon
 def test_the_demo_raises_the_safety_alert_and_says_where_it_went(tmp_path):
     env = {**os.environ, "SLACK_BOT_TOKEN": "", "HF_HUB_OFFLINE": "1"}
     env.pop("LISTENER_DATABASE_URL", None)

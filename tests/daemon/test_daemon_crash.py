@@ -21,7 +21,7 @@ from listener.sources.replay import ReplaySettings, ReplaySource
 from tests.conftest import CONFIG
 from tests.support.waiting import wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.daemon
 
 
 def query(db: Path, sql: str):

@@ -17,7 +17,7 @@ from listener.sources.contract import SourceContext
 from listener.sources.replay import ReplaySettings, ReplaySource
 from listener.storage.models import Decision, Incident, Label, Mention
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.model
 CRISIS_START = "2026-10-30T09:40"
 
 

@@ -20,13 +20,13 @@ from listener.errors import ListenerError
 from listener.storage.db import create_tables, make_engine
 from listener.storage.models import Incident, Label, Mention, OutboxMessage
 from listener.storage.revision import alembic_config, head, schema_state
-from tests.conftest import CONFIG, _pg_database
+from tests.conftest import BACKENDS, CONFIG, _pg_database
 
 T = datetime(2026, 10, 30, 12, 0, tzinfo=UTC)
 TRIAGE_EXPRESSION_INDEXES = {"ix_triage_order", "ix_triage_open_order", "ix_triage_status_order"}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def url(request, tmp_path):
     """The URL of an empty database: a SQLite file, or a PostgreSQL database of its own."""
     if request.param == "sqlite":

@@ -16,7 +16,7 @@ from listener.storage.db import make_engine
 from listener.storage.models import Decision, Incident, OutboxMessage
 from tests.conftest import CONFIG
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.model
 PERIOD = ["--since", "2026-10-28T00:00:00Z", "--until", "2026-11-01T00:00:00Z"]
 
 

@@ -173,7 +173,7 @@ def test_config_test_exits_1_on_a_failure_and_0_when_all_pass(tmp_path):
     assert CliRunner().invoke(main, ["config", "check", str(bad)]).exit_code == 0
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_explain_command_prints_json(tmp_path):
     res = CliRunner().invoke(main, ["--config", str(CONFIG), "explain", HIRING, "--source",
                                     "twitter", "--json"],
@@ -186,7 +186,7 @@ def test_explain_command_prints_json(tmp_path):
     assert {t["name"] for t in out["topics"]} == {"product_safety", "shipping"}
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_explain_a_stored_mention(tmp_path):
     env = {"LISTENER_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "SLACK_BOT_TOKEN": ""}
     runner = CliRunner()

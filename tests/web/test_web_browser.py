@@ -25,6 +25,7 @@ from listener.web.server import BackgroundServer  # noqa: E402
 from tests.conftest import CONFIG, ROOT  # noqa: E402
 from tests.support.webdata import AT, HOSTILE, PASSWORD, seed  # noqa: E402
 
+pytestmark = pytest.mark.browser
 DOCS = ROOT / "docs"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
