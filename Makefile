@@ -3,11 +3,12 @@
 # make check        the fast lane: ruff, then the tests that need no PostgreSQL, no browser,
 #                   no model and no daemon subprocess; it prints what it left out, by marker
 #                   and file (the markers: pyproject.toml; set in tests/conftest.py and by hand)
+# make screenshots  retake the README's docs/queue.png, incident.png and dashboard.png
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test check lint clean
+.PHONY: demo test check screenshots lint clean
 
 LEFT_OUT_OF_CHECK = postgresql or browser or model or daemon
 LINTED = listener classifiers alerts tests scripts
@@ -29,6 +30,11 @@ test: $(BIN)/.installed
 check: $(BIN)/.installed
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/python -m pytest -q -m "not ($(LEFT_OUT_OF_CHECK))"
+
+# the browser tests alone, writing their screenshots into docs/ (fails, not skips, without Chromium)
+screenshots: $(BIN)/.installed
+	bash scripts/ensure-services
+	$(BIN)/python -m pytest -q tests/web/test_web_browser.py --screenshots docs
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check $(LINTED)

@@ -21,6 +21,13 @@ LANES = ("postgresql", "browser", "model", "daemon")
 DESELECTED = pytest.StashKey[list]()
 
 
+def pytest_addoption(parser):
+    parser.addoption("--screenshots", metavar="DIR", type=Path, default=None,
+                     help="write the browser tests' screenshots (the README's queue.png, "
+                          "incident.png, dashboard.png) into DIR; without it they go to a "
+                          "temporary directory (make screenshots passes docs)")
+
+
 @pytest.hookimpl(tryfirst=True)     # before -m deselects by the markers set here
 def pytest_collection_modifyitems(config, items):
     """A test whose fixtures load the model is marked so, wherever it is; the model's other

@@ -1,32 +1,33 @@
 """The web queue in a real browser: Debian's Chromium driven by Playwright, against the app served
-by uvicorn on 127.0.0.1. Also takes the README's screenshots (docs/*.png) from the demo data."""
+by uvicorn on 127.0.0.1. Each test has its own copy of the demo data, so none depends on another's
+moves or on their order. Also takes the README's screenshots from the demo data: into a temporary
+directory, or into docs/ with `make screenshots` (pytest --screenshots docs)."""
 
 from __future__ import annotations
 
 import re
 import socket
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, select
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium; "
-                "make test installs it when run as root)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
-
-from sqlmodel import Session, select  # noqa: E402
-
-from listener.config import load_config_file  # noqa: E402
-from listener.storage.db import create_tables, make_engine  # noqa: E402
-from listener.storage.models import Incident, Triage  # noqa: E402
-from listener.web import create_app  # noqa: E402
-from listener.web.server import BackgroundServer  # noqa: E402
-from tests.conftest import CONFIG, ROOT  # noqa: E402
-from tests.support.webdata import AT, HOSTILE, PASSWORD, seed  # noqa: E402
+from listener.config import load_config_file
+from listener.incidents import actions
+from listener.queue import triage
+from listener.storage.db import create_tables, make_engine
+from listener.storage.models import Incident, Triage
+from listener.web import create_app
+from listener.web.server import BackgroundServer
+from tests.conftest import CONFIG
+from tests.support.webdata import AT, HOSTILE, PASSWORD, seed
 
 pytestmark = pytest.mark.browser
-DOCS = ROOT / "docs"
+CHROMIUM = Path("/usr/bin/chromium")
+NO_CHROMIUM = ("needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium; "
+               "make test installs it when run as root)")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 
@@ -38,12 +39,25 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    DOCS.mkdir(exist_ok=True)
+def seeded(tmp_path_factory):
+    """The demo data, seeded once for the module (the slow part); every test gets a copy."""
     config = load_config_file(CONFIG, env={})
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'web.db'}")
+    path = tmp_path_factory.mktemp("browser") / "seeded.db"
+    engine = make_engine(f"sqlite:///{path}")
     create_tables(engine)
     seed(engine, config)
+    engine.dispose()
+    return config, path
+
+
+@pytest.fixture()
+def served(seeded, tmp_path):
+    """The app on this test's own copy of the seeded database (SQLite's backup API)."""
+    config, seeded_path = seeded
+    path = tmp_path / "web.db"
+    with closing(sqlite3.connect(seeded_path)) as src, closing(sqlite3.connect(path)) as dst:
+        src.backup(dst)
+    engine = make_engine(f"sqlite:///{path}")
     app = create_app(config, engine, lambda: AT, secret_key="browser-test")
     port = _free_port()
     server = BackgroundServer(app, "127.0.0.1", port).start()      # uvicorn in a thread
@@ -52,8 +66,25 @@ def served(tmp_path_factory):
     engine.dispose()
 
 
+@pytest.fixture()
+def shots(request, tmp_path) -> Path:
+    """Where the screenshots go: docs/ only when asked (make screenshots), else a temporary
+    directory, so an ordinary run writes nothing into the repository."""
+    folder = request.config.getoption("screenshots") or tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.fixture(scope="module")
-def browser():
+def browser(request):
+    screenshots = request.config.getoption("screenshots")
+    missing = pytest.fail if screenshots else pytest.skip    # asked for screenshots: no skip
+    if not CHROMIUM.exists():
+        missing(NO_CHROMIUM)
+    try:
+        from playwright import sync_api
+    except ImportError:
+        missing("needs the playwright package (pip install -e '.[test]')")
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
         yield b
@@ -156,13 +187,13 @@ def open_incident(page):
     return page
 
 
-def test_open_an_incident_and_acknowledge_it(page_as, served):
+def test_open_an_incident_and_acknowledge_it(page_as, served, shots):
     _, engine = served
     page = open_incident(page_as("alice"))
     assert page.locator("h1").inner_text().endswith("product safety")
     assert page.locator("ol.examples li").count() >= 3
     assert page.locator(".playbook a").get_attribute("href").startswith("https://")
-    page.screenshot(path=str(DOCS / "incident.png"), full_page=True)
+    page.screenshot(path=str(shots / "incident.png"), full_page=True)
     with page.expect_navigation():
         page.click("button.acknowledge")
     assert "Acknowledged by alice" in page.locator(".acknowledged").inner_text()
@@ -193,18 +224,42 @@ def test_hostile_text_shows_as_text_and_runs_nothing(page_as):
     assert page.dialogs == []
 
 
-def test_screenshots_of_the_queue_and_the_dashboard(page_as):
+def work_the_queue(engine, config) -> None:
+    """The moves the tests above make through the pages, made here through the same queue and
+    incident functions, so that the screenshots show a queue being worked: one mention
+    responded, one claimed, one escalated, one needing no response, the incident acknowledged."""
+    def nth(s, n: int, **filters) -> int:       # as the queue page lists them
+        return triage.queue_page(s, filters=triage.QueueFilter(**filters))[n].triage.mention_id
+
+    with Session(engine) as s:
+        # the triage rows, which the queue page makes on its first visit
+        triage.sync_triage(s, severities={t.name: t.severity for t in config.topics})
+        answered = nth(s, 0, topic="product_safety", sentiment="negative")
+        claimed = nth(s, 1, source="bluesky")
+        escalated, unneeded = nth(s, 0, source="reddit"), nth(s, 1, source="reddit")
+        triage.claim(s, mention_id=answered, user="bob", now=AT)
+        triage.respond(s, mention_id=answered, user="bob", now=AT)
+        triage.claim(s, mention_id=claimed, user="alice", now=AT)
+        triage.escalate(s, mention_id=escalated, user="bob", now=AT)
+        triage.no_response(s, mention_id=unneeded, user="bob", now=AT)
+        incident = s.exec(select(Incident.id)).one()
+        actions.acknowledge(s, config=config, incident_id=incident, user="alice", now=AT)
+        s.commit()
+
+
+def test_screenshots_of_the_queue_and_the_dashboard(page_as, served, seeded, shots):
+    (_, engine), (config, _) = served, seeded
+    work_the_queue(engine, config)
     page = page_as("alice")
-    page.screenshot(path=str(DOCS / "queue.png"))
+    page.screenshot(path=str(shots / "queue.png"))
     page.click("nav >> text=Dashboard")
     assert page.locator("svg.chart.total rect").count() == 48
     assert page.locator("section.by-source ul.legend li").count() >= 3
-    page.screenshot(path=str(DOCS / "dashboard.png"), full_page=True)
-    assert all((DOCS / f).stat().st_size > 10_000 for f in ("queue.png", "dashboard.png"))
+    page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
+    assert all((shots / f).stat().st_size > 10_000 for f in ("queue.png", "dashboard.png"))
 
 
 def test_silence_and_resolve_an_incident(page_as, served):
-    """Last: it resolves the demo's incident, which the screenshots above show open."""
     _, engine = served
     page = open_incident(page_as("alice"))
     assert page.locator("svg.chart.timeline line.mark-opened").count() == 1
