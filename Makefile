@@ -1,8 +1,9 @@
 # make demo         set up (if needed) and run the demo on the built-in defaults
 # make test         set up (if needed) and run the whole test suite (what CI runs)
 # make check        the fast lane: ruff, then the tests that need no PostgreSQL, no browser,
-#                   no model and no daemon subprocess; it prints what it left out, by marker
-#                   and file (the markers: pyproject.toml; set in tests/conftest.py and by hand)
+#                   no model and no daemon subprocess, on both cores (pytest-xdist); it prints
+#                   what it left out, by marker and file (the markers: pyproject.toml; set in
+#                   tests/conftest.py and by hand)
 # make screenshots  retake the README's docs/queue.png, incident.png and dashboard.png
 PYTHON ?= python3
 VENV   ?= .venv
@@ -29,7 +30,7 @@ test: $(BIN)/.installed
 
 check: $(BIN)/.installed
 	$(BIN)/ruff check $(LINTED)
-	$(BIN)/python -m pytest -q -m "not ($(LEFT_OUT_OF_CHECK))"
+	$(BIN)/python -m pytest -q -n 2 -m "not ($(LEFT_OUT_OF_CHECK))"
 
 # the browser tests alone, writing their screenshots into docs/ (fails, not skips, without Chromium)
 screenshots: $(BIN)/.installed

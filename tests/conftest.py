@@ -18,7 +18,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
 # The lanes' markers (pyproject.toml describes them); `make check` deselects all four.
 LANES = ("postgresql", "browser", "model", "daemon")
-DESELECTED = pytest.StashKey[list]()
+DESELECTED = pytest.StashKey[dict]()     # node id -> its lanes
 
 
 def pytest_addoption(parser):
@@ -38,26 +38,42 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_deselected(items):
-    items[0].config.stash.setdefault(DESELECTED, []).extend(items)
+    left = items[0].config.stash.setdefault(DESELECTED, {})
+    left.update({i.nodeid: _lanes(i) for i in items})
 
 
 def _lanes(item) -> set[str]:
     return {lane for lane in LANES if item.get_closest_marker(lane)}
 
 
+def pytest_sessionfinish(session):
+    """Under pytest-xdist the workers collect and deselect: each hands its list to the
+    controller, which prints the summary."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["left_out"] = {k: sorted(v) for k, v in session.config.stash.get(DESELECTED,
+                                                                              {}).items()}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    left = node.config.stash.setdefault(DESELECTED, {})
+    left.update({k: set(v) for k, v in node.workeroutput.get("left_out", {}).items()})
+
+
 def pytest_terminal_summary(terminalreporter, config):
     """Says what a selection by marker (-m) left out, by marker and file, so that a green
     `make check` is not taken for the whole suite."""
-    left = config.stash.get(DESELECTED, [])
+    left = config.stash.get(DESELECTED, {})
     if not left or not config.getoption("markexpr"):
         return
     about = {name.strip(): text.strip() for name, _, text in
              (line.partition(":") for line in config.getini("markers"))}
     terminalreporter.section(f"{len(left)} tests left out of this run (make test runs them all)")
     for lane in (*LANES, "other"):
-        tests = [i for i in left if lane in _lanes(i) or (lane == "other" and not _lanes(i))]
+        tests = [n for n, lanes in left.items() if lane in lanes or (lane == "other" and not lanes)]
         if tests:
-            files = Counter(i.nodeid.split("::")[0].removeprefix("tests/") for i in tests)
+            files = Counter(n.split("::")[0].removeprefix("tests/") for n in tests)
             terminalreporter.write_line(
                 f"{lane} ({len(tests)}): {about.get(lane, 'deselected by -k or -m')}")
             terminalreporter.write_line(

@@ -5,7 +5,10 @@ detection step, plus an admin, an agent and one hostile mention."""
 from __future__ import annotations
 
 import re
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlmodel import Session
 
@@ -15,6 +18,7 @@ from listener.pipeline.classify import classify
 from listener.pipeline.collect import collect
 from listener.pipeline.detect import detect
 from listener.queue import users
+from listener.storage.db import create_tables, make_engine
 from listener.storage.models import Mention
 from tests.conftest import ROOT
 
@@ -60,3 +64,21 @@ def seed(engine, config) -> None:
         session.commit()
     classify(engine, classifier=KeywordClassifier(config), batch_size=256, now=AT)
     detect(engine, config=config, now=AT)
+
+
+def seeded_database(folder: Path, config) -> Path:
+    """A SQLite file holding the seeded demo data (the slow part, done once per module)."""
+    path = folder / "seeded.db"
+    engine = make_engine(f"sqlite:///{path}")
+    create_tables(engine)
+    seed(engine, config)
+    engine.dispose()
+    return path
+
+
+def copy_of(seeded: Path, path: Path):
+    """An engine on a fresh copy of a seeded database (SQLite's backup API), so that a test
+    changes only its own copy."""
+    with closing(sqlite3.connect(seeded)) as src, closing(sqlite3.connect(path)) as dst:
+        src.backup(dst)
+    return make_engine(f"sqlite:///{path}")

@@ -185,7 +185,12 @@ def test_acknowledge_an_incident_records_who(web):
 
 
 def test_dashboard_counts_and_chart(web):
-    app, _ = web
+    app, engine = web
+    with Session(engine) as s:      # a first response, for the attainment figures
+        sync_triage(s, severities={t.name: t.severity for t in app.state.config.topics})
+        mid = s.exec(select(Triage.mention_id).where(Triage.status == "new")).first()
+        triage.respond(s, mention_id=mid, user="bob", now=AT)
+        s.commit()
     page = login(app, "bob").get("/dashboard").text
     total = page[page.index('<svg class="chart total"'):]
     assert 'id="overdue"' in page and total[:total.index("</svg>")].count("<rect") == 48

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 import socket
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -17,12 +15,11 @@ from sqlmodel import Session, select
 from listener.config import load_config_file
 from listener.incidents import actions
 from listener.queue import triage
-from listener.storage.db import create_tables, make_engine
 from listener.storage.models import Incident, Triage
 from listener.web import create_app
 from listener.web.server import BackgroundServer
 from tests.conftest import CONFIG
-from tests.support.webdata import AT, HOSTILE, PASSWORD, seed
+from tests.support.webdata import AT, HOSTILE, PASSWORD, copy_of, seeded_database
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
@@ -42,22 +39,14 @@ def _free_port() -> int:
 def seeded(tmp_path_factory):
     """The demo data, seeded once for the module (the slow part); every test gets a copy."""
     config = load_config_file(CONFIG, env={})
-    path = tmp_path_factory.mktemp("browser") / "seeded.db"
-    engine = make_engine(f"sqlite:///{path}")
-    create_tables(engine)
-    seed(engine, config)
-    engine.dispose()
-    return config, path
+    return config, seeded_database(tmp_path_factory.mktemp("browser"), config)
 
 
 @pytest.fixture()
 def served(seeded, tmp_path):
     """The app on this test's own copy of the seeded database (SQLite's backup API)."""
     config, seeded_path = seeded
-    path = tmp_path / "web.db"
-    with closing(sqlite3.connect(seeded_path)) as src, closing(sqlite3.connect(path)) as dst:
-        src.backup(dst)
-    engine = make_engine(f"sqlite:///{path}")
+    engine = copy_of(seeded_path, tmp_path / "web.db")
     app = create_app(config, engine, lambda: AT, secret_key="browser-test")
     port = _free_port()
     server = BackgroundServer(app, "127.0.0.1", port).start()      # uvicorn in a thread

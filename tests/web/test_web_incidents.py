@@ -25,17 +25,21 @@ from listener.storage.models import (
 )
 from listener.web import create_app
 from tests.conftest import CONFIG
-from tests.support.webdata import AT, HOSTILE, seed
+from tests.support.webdata import AT, HOSTILE, copy_of, seeded_database
 from tests.web.test_web import client, login, token
 
 
-@pytest.fixture()
-def web(tmp_path):
-    """A fresh store each test: these tests resolve the demo's one incident."""
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
     config = load_config_file(CONFIG, env={})
-    engine = make_engine(f"sqlite:///{tmp_path / 'web.db'}")
-    create_tables(engine)
-    seed(engine, config)
+    return config, seeded_database(tmp_path_factory.mktemp("incidents"), config)
+
+
+@pytest.fixture()
+def web(seeded, tmp_path):
+    """A fresh copy of the store each test: these tests resolve the demo's one incident."""
+    config, path = seeded
+    engine = copy_of(path, tmp_path / "web.db")
     with Session(engine) as s:
         incident_id = s.exec(select(Incident.id)).one()
     yield create_app(config, engine, lambda: AT, secret_key="test"), engine, incident_id
